@@ -1,0 +1,117 @@
+//! Chat prompts: the model's own Jinja chat template from its GGUF, rendered
+//! with minijinja; plain ChatML when a template is missing or cannot render.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{InferError, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn system(content: impl Into<String>) -> Self {
+        Self { role: Role::System, content: content.into() }
+    }
+    pub fn user(content: impl Into<String>) -> Self {
+        Self { role: Role::User, content: content.into() }
+    }
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self { role: Role::Assistant, content: content.into() }
+    }
+}
+
+pub struct ChatTemplate {
+    source: Option<String>,
+    bos: String,
+    eos: String,
+}
+
+impl ChatTemplate {
+    pub fn new(source: Option<String>, bos: String, eos: String) -> Self {
+        Self { source, bos, eos }
+    }
+
+    /// Render `messages` and open the assistant's turn.
+    pub fn render(&self, messages: &[ChatMessage]) -> Result<String> {
+        if let Some(src) = &self.source {
+            match self.render_jinja(src, messages) {
+                Ok(text) => return Ok(text),
+                Err(e) => tracing::warn!(error = %e, "chat template failed to render; using ChatML"),
+            }
+        }
+        Ok(chatml(messages))
+    }
+
+    fn render_jinja(&self, src: &str, messages: &[ChatMessage]) -> Result<String> {
+        let mut env = minijinja::Environment::new();
+        minijinja_contrib::add_to_environment(&mut env);
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.add_function("raise_exception", |msg: String| -> std::result::Result<String, minijinja::Error> {
+            Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg))
+        });
+        env.add_template("chat", src).map_err(|e| InferError::Template(e.to_string()))?;
+        let tmpl = env.get_template("chat").map_err(|e| InferError::Template(e.to_string()))?;
+        tmpl.render(minijinja::context! {
+            messages => messages,
+            add_generation_prompt => true,
+            bos_token => self.bos.as_str(),
+            eos_token => self.eos.as_str(),
+        })
+        .map_err(|e| InferError::Template(e.to_string()))
+    }
+}
+
+/// ChatML, the format of every model in our manifest.
+pub fn chatml(messages: &[ChatMessage]) -> String {
+    let mut out = String::new();
+    for m in messages {
+        out.push_str("<|im_start|>");
+        out.push_str(m.role.as_str());
+        out.push('\n');
+        out.push_str(&m.content);
+        out.push_str("<|im_end|>\n");
+    }
+    out.push_str("<|im_start|>assistant\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_a_chatml_jinja_template() {
+        let src = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+        let t = ChatTemplate::new(Some(src.into()), String::new(), String::new());
+        let msgs = [ChatMessage::system("Be brief."), ChatMessage::user("Hi")];
+        assert_eq!(t.render(&msgs).unwrap(), chatml(&msgs));
+    }
+
+    #[test]
+    fn falls_back_to_chatml_on_a_broken_template() {
+        let t = ChatTemplate::new(Some("{% for %}".into()), String::new(), String::new());
+        let msgs = [ChatMessage::user("Hi")];
+        assert_eq!(t.render(&msgs).unwrap(), chatml(&msgs));
+    }
+}

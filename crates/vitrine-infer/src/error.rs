@@ -1,0 +1,92 @@
+//! Errors of the model engine. Messages name the model, the file or the
+//! command that fixes the problem.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    #[error("model manifest {}: {reason}", path.display())]
+    Manifest { path: PathBuf, reason: String },
+
+    #[error("unknown model `{id}`; known models: {known}")]
+    UnknownModel { id: String, known: String },
+
+    #[error("model `{id}` is not installed; run `vitrine models fetch {id}`")]
+    NotInstalled { id: String },
+
+    #[error("checksum mismatch for {}: expected sha256 {expected}, got {actual}; nothing was installed", path.display())]
+    ChecksumMismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("fetching `{id}` failed: {reason}")]
+    Fetch { id: String, reason: String },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{}: not a usable GGUF model: {reason}", path.display())]
+    BadModelFile { path: PathBuf, reason: String },
+
+    #[error("unsupported model architecture `{0}` (supported: llama, qwen2)")]
+    UnsupportedArchitecture(String),
+
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+
+    #[error("chat template: {0}")]
+    Template(String),
+
+    #[error("prompt is {tokens} tokens; model `{id}` can take at most {limit}")]
+    PromptTooLong { id: String, tokens: usize, limit: usize },
+
+    #[error("inference failed: {0}")]
+    Backend(String),
+
+    #[error("device `{0}` is not available in this build or on this machine")]
+    Device(String),
+
+    #[error("generation cancelled")]
+    Cancelled,
+}
+
+impl InferError {
+    /// Stable machine-readable code for the IPC boundary and JSON output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InferError::Manifest { .. } => "manifest",
+            InferError::UnknownModel { .. } => "unknown_model",
+            InferError::NotInstalled { .. } => "model_not_installed",
+            InferError::ChecksumMismatch { .. } => "checksum_mismatch",
+            InferError::Fetch { .. } => "fetch_failed",
+            InferError::Io { .. } => "io",
+            InferError::BadModelFile { .. } => "bad_model_file",
+            InferError::UnsupportedArchitecture(_) => "unsupported_architecture",
+            InferError::Tokenizer(_) => "tokenizer",
+            InferError::Template(_) => "chat_template",
+            InferError::PromptTooLong { .. } => "prompt_too_long",
+            InferError::Backend(_) => "inference",
+            InferError::Device(_) => "device",
+            InferError::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl From<candle_core::Error> for InferError {
+    fn from(e: candle_core::Error) -> Self {
+        InferError::Backend(e.to_string())
+    }
+}
+
+pub type Result<T, E = InferError> = std::result::Result<T, E>;
+
+pub(crate) fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> InferError {
+    let path = path.into();
+    move |source| InferError::Io { path, source }
+}

@@ -1,0 +1,350 @@
+//! Text generation with candle over quantized GGUF weights.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use candle_core::quantized::gguf_file;
+use candle_core::{DType, Device, Tensor};
+use candle_transformers::generation::{LogitsProcessor, Sampling};
+use candle_transformers::models::{quantized_llama, quantized_qwen2};
+use serde::{Deserialize, Serialize};
+
+use crate::chat::{ChatMessage, ChatTemplate};
+use crate::error::{io_err, InferError, Result};
+use crate::tokenizer::GgufTokenizer;
+
+/// Sampling and length settings of one generation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationParams {
+    /// 0 means greedy decoding.
+    pub temperature: f64,
+    pub top_p: Option<f64>,
+    pub top_k: Option<usize>,
+    /// 1.0 disables the penalty.
+    pub repeat_penalty: f32,
+    /// How many recent generated tokens the penalty looks at.
+    pub repeat_last_n: usize,
+    pub seed: u64,
+    pub max_tokens: usize,
+}
+
+impl Default for GenerationParams {
+    fn default() -> Self {
+        Self {
+            temperature: 0.7,
+            top_p: Some(0.9),
+            top_k: Some(40),
+            repeat_penalty: 1.1,
+            repeat_last_n: 64,
+            seed: 42,
+            max_tokens: 512,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    EndOfTurn,
+    MaxTokens,
+    ContextFull,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Generation {
+    pub text: String,
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+    pub stop: StopReason,
+    pub time_to_first_token: Duration,
+    pub prompt_time: Duration,
+    pub total_time: Duration,
+}
+
+/// A shared flag to stop a generation between two tokens.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Anything that turns a chat into text. Backends: local candle (here),
+/// remote OpenAI-compatible servers (later).
+pub trait TextModel: Send {
+    fn id(&self) -> &str;
+    fn context_length(&self) -> usize;
+    /// Strip markup that could forge chat turns out of untrusted text.
+    fn neutralise(&self, text: &str) -> String;
+    /// Generate the assistant's reply to `messages`. `prefill` is text the
+    /// reply is forced to start with (e.g. `{"title": "`); it is not part of
+    /// the returned or streamed text.
+    fn generate(
+        &mut self,
+        messages: &[ChatMessage],
+        prefill: &str,
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str),
+        cancel: &CancelToken,
+    ) -> Result<Generation>;
+}
+
+enum Weights {
+    Llama(quantized_llama::ModelWeights),
+    Qwen2(quantized_qwen2::ModelWeights),
+}
+
+impl Weights {
+    fn forward(&mut self, x: &Tensor, pos: usize) -> candle_core::Result<Tensor> {
+        match self {
+            Weights::Llama(m) => m.forward(x, pos),
+            Weights::Qwen2(m) => m.forward(x, pos),
+        }
+    }
+    fn clear_kv_cache(&mut self) {
+        match self {
+            Weights::Llama(m) => m.clear_kv_cache(),
+            Weights::Qwen2(m) => m.clear_kv_cache(),
+        }
+    }
+}
+
+pub struct CandleTextModel {
+    id: String,
+    path: PathBuf,
+    weights: Weights,
+    tokenizer: GgufTokenizer,
+    template: ChatTemplate,
+    device: Device,
+    context_length: usize,
+}
+
+/// Read only a GGUF's metadata (tokenizer, template, architecture).
+pub fn read_gguf_header(path: &Path) -> Result<(gguf_file::Content, File)> {
+    let mut file = File::open(path).map_err(io_err(path))?;
+    let content = gguf_file::Content::read(&mut file).map_err(|e| InferError::BadModelFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    Ok((content, file))
+}
+
+impl CandleTextModel {
+    /// Load a GGUF model. The module is chosen from `general.architecture`.
+    pub fn load(id: &str, path: &Path, device: &Device) -> Result<Self> {
+        let (content, mut file) = read_gguf_header(path)?;
+        let arch = content
+            .metadata
+            .get("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_default();
+        let tokenizer = GgufTokenizer::from_gguf(&content)?;
+        let token_text = |key: &str| {
+            content
+                .metadata
+                .get(key)
+                .and_then(|v| v.to_u32().ok())
+                .and_then(|id| {
+                    content
+                        .metadata
+                        .get("tokenizer.ggml.tokens")
+                        .and_then(|t| t.to_vec().ok())
+                        .and_then(|t| t.get(id as usize).and_then(|v| v.to_string().ok()).cloned())
+                })
+                .unwrap_or_default()
+        };
+        let template = ChatTemplate::new(
+            content
+                .metadata
+                .get("tokenizer.chat_template")
+                .and_then(|v| v.to_string().ok())
+                .cloned(),
+            token_text("tokenizer.ggml.bos_token_id"),
+            token_text("tokenizer.ggml.eos_token_id"),
+        );
+        let declared_ctx = content
+            .metadata
+            .get(&format!("{arch}.context_length"))
+            .and_then(|v| v.to_u32().ok())
+            .map(|v| v as usize)
+            .unwrap_or(2048);
+        let bad = |e: candle_core::Error| InferError::BadModelFile {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let (weights, context_length) = match arch.as_str() {
+            // candle's llama module precomputes rotary tables for 4096 positions.
+            "llama" => (
+                Weights::Llama(quantized_llama::ModelWeights::from_gguf(content, &mut file, device).map_err(bad)?),
+                declared_ctx.min(quantized_llama::MAX_SEQ_LEN),
+            ),
+            "qwen2" => (
+                Weights::Qwen2(quantized_qwen2::ModelWeights::from_gguf(content, &mut file, device).map_err(bad)?),
+                declared_ctx,
+            ),
+            other => return Err(InferError::UnsupportedArchitecture(other.to_string())),
+        };
+        Ok(Self {
+            id: id.to_string(),
+            path: path.to_path_buf(),
+            weights,
+            tokenizer,
+            template,
+            device: device.clone(),
+            context_length,
+        })
+    }
+
+    pub fn tokenizer(&self) -> &GgufTokenizer {
+        &self.tokenizer
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The exact prompt text the model sees for `messages`.
+    pub fn render_prompt(&self, messages: &[ChatMessage]) -> Result<String> {
+        self.template.render(messages)
+    }
+
+    fn logits(&mut self, ids: &[u32], pos: usize) -> Result<Tensor> {
+        let input = Tensor::new(ids, &self.device)?.unsqueeze(0)?;
+        let logits = self.weights.forward(&input, pos)?;
+        Ok(logits.squeeze(0)?.to_dtype(DType::F32)?)
+    }
+}
+
+fn sampler(params: &GenerationParams) -> LogitsProcessor {
+    let t = params.temperature;
+    let sampling = if t <= 0.0 {
+        Sampling::ArgMax
+    } else {
+        match (params.top_k, params.top_p) {
+            (Some(k), Some(p)) => Sampling::TopKThenTopP { k, p, temperature: t },
+            (Some(k), None) => Sampling::TopK { k, temperature: t },
+            (None, Some(p)) => Sampling::TopP { p, temperature: t },
+            (None, None) => Sampling::All { temperature: t },
+        }
+    };
+    LogitsProcessor::from_sampling(params.seed, sampling)
+}
+
+impl TextModel for CandleTextModel {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn context_length(&self) -> usize {
+        self.context_length
+    }
+
+    fn neutralise(&self, text: &str) -> String {
+        self.tokenizer.neutralise(text)
+    }
+
+    fn generate(
+        &mut self,
+        messages: &[ChatMessage],
+        prefill: &str,
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str),
+        cancel: &CancelToken,
+    ) -> Result<Generation> {
+        let start = Instant::now();
+        let mut prompt = self.render_prompt(messages)?;
+        prompt.push_str(prefill);
+        let prompt_ids = self.tokenizer.encode_prompt(&prompt)?;
+        if prompt_ids.len() >= self.context_length {
+            return Err(InferError::PromptTooLong {
+                id: self.id.clone(),
+                tokens: prompt_ids.len(),
+                limit: self.context_length,
+            });
+        }
+        let mut sampler = sampler(params);
+        self.weights.clear_kv_cache();
+
+        let mut generated: Vec<u32> = Vec::new();
+        let mut emitted = 0usize; // bytes of decoded text already handed out
+        let mut text = String::new();
+        let mut first_token_at = None;
+        let mut prompt_time = Duration::ZERO;
+        let mut stop = StopReason::MaxTokens;
+        let mut pos = 0usize;
+        let mut next_input = prompt_ids.clone();
+
+        for step in 0..params.max_tokens {
+            if cancel.is_cancelled() {
+                self.weights.clear_kv_cache();
+                return Err(InferError::Cancelled);
+            }
+            if pos + next_input.len() >= self.context_length {
+                stop = StopReason::ContextFull;
+                break;
+            }
+            let logits = self.logits(&next_input, pos)?;
+            pos += next_input.len();
+            if step == 0 {
+                prompt_time = start.elapsed();
+            }
+            let logits = if params.repeat_penalty != 1.0 && !generated.is_empty() {
+                let from = generated.len().saturating_sub(params.repeat_last_n);
+                candle_transformers::utils::apply_repeat_penalty(&logits, params.repeat_penalty, &generated[from..])?
+            } else {
+                logits
+            };
+            let next = sampler.sample(&logits)?;
+            if self.tokenizer.is_stop(next) {
+                stop = StopReason::EndOfTurn;
+                break;
+            }
+            generated.push(next);
+            next_input = vec![next];
+
+            // Decode the whole tail so multi-byte characters split across
+            // tokens are only emitted once complete.
+            let decoded = self.tokenizer.decode(&generated)?;
+            if decoded.len() > emitted && !decoded.ends_with('\u{fffd}') && decoded.is_char_boundary(emitted) {
+                let piece = &decoded[emitted..];
+                if first_token_at.is_none() {
+                    first_token_at = Some(start.elapsed());
+                }
+                on_text(piece);
+                emitted = decoded.len();
+            }
+            text = decoded;
+        }
+        // Flush anything held back (e.g. a trailing incomplete character).
+        if text.len() > emitted && text.is_char_boundary(emitted) {
+            on_text(&text[emitted..]);
+        }
+        self.weights.clear_kv_cache();
+        let total_time = start.elapsed();
+        Ok(Generation {
+            text,
+            prompt_tokens: prompt_ids.len(),
+            generated_tokens: generated.len(),
+            stop,
+            time_to_first_token: first_token_at.unwrap_or(total_time),
+            prompt_time,
+            total_time,
+        })
+    }
+}

@@ -1,0 +1,33 @@
+//! Finding the real models the tests run against. They are fetched by
+//! `scripts/test.sh` (`vitrine models fetch all`); a missing model fails the
+//! test with the command that fixes it rather than skipping silently.
+
+use std::path::PathBuf;
+
+use vitrine_infer::{Manifest, ModelSpec, ModelStore};
+
+pub fn models_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("VITRINE_MODELS_DIR").filter(|v| !v.is_empty()) {
+        return dir.into();
+    }
+    let data = std::env::var_os("VITRINE_DATA_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| directories::ProjectDirs::from("", "", "vitrine").map(|d| d.data_dir().to_path_buf()))
+        .expect("a home directory");
+    data.join("models")
+}
+
+#[allow(dead_code)]
+pub fn installed(id: &str) -> (ModelSpec, PathBuf) {
+    let manifest = Manifest::builtin().expect("manifest");
+    let spec = manifest.get(id).expect("model in manifest").clone();
+    let store = ModelStore::new(models_dir());
+    assert!(
+        store.is_installed(&spec),
+        "model {id} is not installed in {}; run `vitrine models fetch {id}` (scripts/test.sh does)",
+        store.dir().display()
+    );
+    let path = store.path_for(&spec);
+    (spec, path)
+}
