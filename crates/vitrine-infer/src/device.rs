@@ -43,14 +43,18 @@ pub fn select_device(pref: DevicePref) -> Result<Device> {
             if candle_core::utils::cuda_is_available() {
                 Device::new_cuda(0).map_err(|e| InferError::Device(format!("cuda: {e}")))
             } else {
-                Err(InferError::Device("cuda (build with `--features cuda`)".into()))
+                Err(InferError::Device(
+                    "cuda (build with `--features cuda`)".into(),
+                ))
             }
         }
         DevicePref::Metal => {
             if candle_core::utils::metal_is_available() {
                 Device::new_metal(0).map_err(|e| InferError::Device(format!("metal: {e}")))
             } else {
-                Err(InferError::Device("metal (build with `--features metal`)".into()))
+                Err(InferError::Device(
+                    "metal (build with `--features metal`)".into(),
+                ))
             }
         }
         DevicePref::Auto => {

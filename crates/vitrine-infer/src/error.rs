@@ -44,7 +44,11 @@ pub enum InferError {
     Template(String),
 
     #[error("prompt is {tokens} tokens; model `{id}` can take at most {limit}")]
-    PromptTooLong { id: String, tokens: usize, limit: usize },
+    PromptTooLong {
+        id: String,
+        tokens: usize,
+        limit: usize,
+    },
 
     #[error("inference failed: {0}")]
     Backend(String),

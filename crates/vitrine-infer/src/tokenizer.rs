@@ -14,12 +14,17 @@ const TOKEN_TYPE_CONTROL: i32 = 3;
 const TOKEN_TYPE_USER_DEFINED: i32 = 4;
 
 /// GPT-2's split, used by SmolLM2 after the digit split.
-const GPT2_SPLIT: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+const GPT2_SPLIT: &str =
+    r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 /// llama.cpp's regex for `pre = "qwen2"`.
 const QWEN2_SPLIT: &str = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 pub struct GgufTokenizer {
     inner: tokenizers::Tokenizer,
+    /// Each token's bytes (control tokens marked for llguidance), for
+    /// constrained decoding.
+    token_bytes: Vec<Vec<u8>>,
+    eos: Option<u32>,
     bos: Option<u32>,
     add_bos: bool,
     /// Ids that end a turn: the GGUF's eos plus ChatML's end markers.
@@ -88,17 +93,17 @@ impl GgufTokenizer {
             }
         }
 
-        let byte_level = |use_regex: bool| {
-            json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": use_regex})
-        };
-        let split = |pattern: &str| {
-            json!({"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": false})
-        };
+        let byte_level = |use_regex: bool| json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": use_regex});
+        let split = |pattern: &str| json!({"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": false});
         let pre_tokenizer = match pre.as_str() {
             "smollm" => json!({"type": "Sequence", "pretokenizers": [
                 {"type": "Digits", "individual_digits": true}, byte_level(true)]}),
-            "qwen2" => json!({"type": "Sequence", "pretokenizers": [split(QWEN2_SPLIT), byte_level(false)]}),
-            "gpt2" | "default" => json!({"type": "Sequence", "pretokenizers": [split(GPT2_SPLIT), byte_level(false)]}),
+            "qwen2" => {
+                json!({"type": "Sequence", "pretokenizers": [split(QWEN2_SPLIT), byte_level(false)]})
+            }
+            "gpt2" | "default" => {
+                json!({"type": "Sequence", "pretokenizers": [split(GPT2_SPLIT), byte_level(false)]})
+            }
             other => {
                 return Err(InferError::Tokenizer(format!(
                     "pre-tokenizer `{other}` is not supported yet (supported: smollm, qwen2, gpt2)"
@@ -123,6 +128,9 @@ impl GgufTokenizer {
             },
         });
         let inner: tokenizers::Tokenizer = spec.to_string().parse().map_err(tok_err)?;
+        let mut token_bytes =
+            llguidance::token_bytes_from_tokenizer_json(&spec).map_err(tok_err)?;
+        token_bytes.resize(tokens.len(), Vec::new());
 
         let by_text: HashMap<&str, u32> = tokens
             .iter()
@@ -145,6 +153,8 @@ impl GgufTokenizer {
             .unwrap_or(false);
         Ok(Self {
             inner,
+            token_bytes,
+            eos: meta_u32(ct, "tokenizer.ggml.eos_token_id"),
             bos: meta_u32(ct, "tokenizer.ggml.bos_token_id"),
             add_bos,
             stop_ids,
@@ -187,6 +197,25 @@ impl GgufTokenizer {
 
     pub fn bos_id(&self) -> Option<u32> {
         self.bos
+    }
+
+    /// Bytes of every token id; control tokens start with 0xFF.
+    pub fn token_bytes(&self) -> &[Vec<u8>] {
+        &self.token_bytes
+    }
+
+    /// The id that ends the assistant's turn (ChatML's `<|im_end|>` when the
+    /// vocabulary has it, else the GGUF's eos).
+    pub fn end_of_turn(&self) -> Option<u32> {
+        self.stop_ids
+            .iter()
+            .copied()
+            .find(|&id| {
+                self.token_bytes
+                    .get(id as usize)
+                    .is_some_and(|b| b.ends_with(b"<|im_end|>"))
+            })
+            .or(self.eos)
     }
 
     pub fn vocab_size(&self) -> usize {

@@ -19,8 +19,13 @@ struct Case {
 }
 
 fn check(id: &str) {
-    let path = format!("{}/tests/fixtures/tokenizer/{id}.json", env!("CARGO_MANIFEST_DIR"));
-    let fixture: Fixture = serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture file")).expect("fixture json");
+    let path = format!(
+        "{}/tests/fixtures/tokenizer/{id}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let fixture: Fixture =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture file"))
+            .expect("fixture json");
     assert!(fixture.cases.len() >= 10, "too few fixture cases in {path}");
     let (_, gguf) = common::installed(id);
     let (content, _) = read_gguf_header(&gguf).expect("gguf header");
@@ -29,15 +34,27 @@ fn check(id: &str) {
     for case in &fixture.cases {
         let ids = tok.encode(&case.text).expect("encode");
         if ids != case.ids {
-            failures.push(format!("{:?}\n  llama.cpp: {:?}\n  vitrine:   {:?}", case.text, case.ids, ids));
+            failures.push(format!(
+                "{:?}\n  llama.cpp: {:?}\n  vitrine:   {:?}",
+                case.text, case.ids, ids
+            ));
         }
         // Round trip (control tokens are dropped by decode, so compare without them).
         let plain = !case.text.contains("<|");
         if plain {
-            assert_eq!(tok.decode(&ids).expect("decode"), case.text, "decode round trip");
+            assert_eq!(
+                tok.decode(&ids).expect("decode"),
+                case.text,
+                "decode round trip"
+            );
         }
     }
-    assert!(failures.is_empty(), "{id}: {} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{id}: {} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

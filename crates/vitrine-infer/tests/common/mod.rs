@@ -13,7 +13,9 @@ pub fn models_dir() -> PathBuf {
     let data = std::env::var_os("VITRINE_DATA_DIR")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| directories::ProjectDirs::from("", "", "vitrine").map(|d| d.data_dir().to_path_buf()))
+        .or_else(|| {
+            directories::ProjectDirs::from("", "", "vitrine").map(|d| d.data_dir().to_path_buf())
+        })
         .expect("a home directory");
     data.join("models")
 }

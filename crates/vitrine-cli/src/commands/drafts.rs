@@ -1,0 +1,46 @@
+use anyhow::Result;
+use clap::Subcommand;
+
+use super::{print_json, Context};
+
+#[derive(Subcommand)]
+pub enum DraftsCommand {
+    /// Show a draft's current version and its provenance
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(ctx: &Context, cmd: DraftsCommand) -> Result<()> {
+    let studio = ctx.studio().await?;
+    match cmd {
+        DraftsCommand::Show { id, json } => {
+            let draft = studio.draft(id).await?;
+            if json {
+                return print_json(&draft);
+            }
+            println!(
+                "draft {} — product {} — {} / {} / {} — {} — {} version(s)",
+                draft.id,
+                draft.product_id,
+                draft.kind,
+                draft.lang,
+                draft.marketplace,
+                draft.status,
+                draft.versions.len()
+            );
+            if let Some(v) = draft.versions.last() {
+                super::listing::print_listing(&v.listing);
+                if let Some(p) = &v.provenance {
+                    println!(
+                        "\nmodel {} · {} prompt + {} generated tokens · first token {} ms · total {} ms · {} attempt(s)",
+                        p.model_id, p.prompt_tokens, p.generated_tokens, p.time_to_first_token_ms, p.total_ms, p.attempts
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+pub mod drafts;
+pub mod listing;
+pub mod models;
+pub mod products;
+pub mod samples;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use vitrine_core::{DataDir, Studio};
+use vitrine_infer::DevicePref;
+
+/// Global options every command shares.
+pub struct Context {
+    pub data_dir: Option<PathBuf>,
+    pub models_dir: Option<PathBuf>,
+    pub device: Option<String>,
+}
+
+impl Context {
+    pub fn dirs(&self) -> Result<DataDir> {
+        let dirs = DataDir::resolve(self.data_dir.as_deref())?;
+        Ok(match &self.models_dir {
+            Some(m) => dirs.with_models_dir(m.clone()),
+            None => dirs,
+        })
+    }
+
+    pub async fn studio(&self) -> Result<Studio> {
+        let studio = Studio::open(self.dirs()?).await?;
+        Ok(match &self.device {
+            Some(d) => studio.with_device(d.parse::<DevicePref>()?),
+            None => studio,
+        })
+    }
+}
+
+/// Print a value as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

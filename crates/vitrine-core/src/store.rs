@@ -1,0 +1,518 @@
+//! The SQLite store: products, photos, facts and versioned drafts.
+//!
+//! Queries are runtime-checked (`sqlx::query` with binds) because the build
+//! has no database to check compile-time macros against; the store's tests
+//! exercise every query instead.
+//!
+//! Write transactions start with `BEGIN IMMEDIATE`: a deferred transaction
+//! that reads first and writes later can fail with `SQLITE_BUSY` when
+//! another writer got in between, which the busy timeout cannot cure.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+
+use crate::error::{CoreError, Result};
+use crate::types::{
+    Draft, DraftSummary, DraftVersion, Fact, FactSource, Listing, Photo, ProductDetail,
+    ProductSummary, Provenance,
+};
+
+/// Handle to the database; cheap to clone (it is a connection pool).
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// A photo row about to be inserted by ingest.
+#[derive(Debug, Clone)]
+pub struct NewPhoto<'a> {
+    pub product_id: i64,
+    pub sha256: &'a str,
+    pub original_path: &'a str,
+    pub thumbnail_path: &'a str,
+    pub source_name: &'a str,
+    pub width: u32,
+    pub height: u32,
+    /// `jpeg`, `png` or `webp`.
+    pub format: &'a str,
+}
+
+/// A fact row about to be inserted.
+#[derive(Debug, Clone)]
+pub struct NewFact {
+    pub product_id: i64,
+    pub key: String,
+    pub value: String,
+    pub label_en: String,
+    pub label_zh: String,
+    pub source: FactSource,
+    /// Clamped to 0..=1 on insert.
+    pub confidence: f32,
+    pub data: serde_json::Value,
+}
+
+/// Current time as RFC 3339 UTC with millisecond precision: fixed width, so
+/// the text sorts chronologically.
+pub fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `path` and bring its schema
+    /// up to date.
+    pub async fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|source| CoreError::Io {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            // NORMAL is durable across application crashes in WAL mode and
+            // only risks the last transactions on power loss.
+            .synchronous(SqliteSynchronous::Normal);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        tracing::debug!(path = %path.display(), "store opened");
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Start a write transaction (`BEGIN IMMEDIATE`); helpers such as
+    /// [`insert_product`] take `&mut *tx`.
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Close all connections, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// All products, newest first.
+    pub async fn products(&self) -> Result<Vec<ProductSummary>> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.name, p.created_at,
+                    (SELECT COUNT(*) FROM photos ph WHERE ph.product_id = p.id) AS photo_count,
+                    (SELECT COUNT(*) FROM drafts d WHERE d.product_id = p.id) AS draft_count,
+                    (SELECT ph.thumbnail_path FROM photos ph WHERE ph.product_id = p.id
+                      ORDER BY ph.id LIMIT 1) AS thumbnail_path
+               FROM products p
+              ORDER BY p.created_at DESC, p.id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ProductSummary {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    created_at: r.try_get("created_at")?,
+                    photo_count: r.try_get("photo_count")?,
+                    draft_count: r.try_get("draft_count")?,
+                    thumbnail_path: r.try_get("thumbnail_path")?,
+                })
+            })
+            .collect()
+    }
+
+    /// One product with its photos, facts and drafts.
+    pub async fn product(&self, id: i64) -> Result<ProductDetail> {
+        let row = sqlx::query("SELECT id, name, created_at FROM products WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(CoreError::NotFound {
+                kind: "product",
+                id,
+            })?;
+        Ok(ProductDetail {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            created_at: row.try_get("created_at")?,
+            photos: self.photos(id).await?,
+            facts: self.facts(id).await?,
+            drafts: self.drafts_for_product(id).await?,
+        })
+    }
+
+    /// Photos of a product, in the order they were added.
+    pub async fn photos(&self, product_id: i64) -> Result<Vec<Photo>> {
+        let rows = sqlx::query(&format!("{PHOTO_SELECT} WHERE product_id = ? ORDER BY id"))
+            .bind(product_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(photo_from_row).collect()
+    }
+
+    /// Facts of a product grouped by key; within a key the most confident
+    /// first (for colours: the largest share first).
+    pub async fn facts(&self, product_id: i64) -> Result<Vec<Fact>> {
+        let mut conn = self.pool.acquire().await?;
+        facts_for_product(&mut conn, product_id).await
+    }
+
+    pub async fn photo_by_sha(&self, sha: &str) -> Result<Option<Photo>> {
+        sqlx::query(&format!("{PHOTO_SELECT} WHERE sha256 = ?"))
+            .bind(sha)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(photo_from_row)
+            .transpose()
+    }
+
+    /// Add one fact (e.g. a user's edit) outside ingest.
+    pub async fn add_fact(&self, fact: &NewFact) -> Result<Fact> {
+        let mut tx = self.begin_write().await?;
+        let fact = insert_fact(&mut tx, fact).await?;
+        tx.commit().await?;
+        Ok(fact)
+    }
+
+    /// Create a draft and its first version, generated by a model, in one
+    /// transaction.
+    pub async fn create_draft(
+        &self,
+        product_id: i64,
+        kind: &str,
+        lang: &str,
+        marketplace: &str,
+        listing: &Listing,
+        provenance: &Provenance,
+    ) -> Result<Draft> {
+        let content = to_json(listing)?;
+        let provenance = to_json(provenance)?;
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        // Insert only if the product exists, so a missing product is a
+        // NotFound rather than a foreign-key failure.
+        let inserted = sqlx::query(
+            "INSERT INTO drafts (product_id, kind, lang, marketplace, status, created_at, updated_at)
+             SELECT id, ?, ?, ?, 'draft', ?, ? FROM products WHERE id = ?",
+        )
+        .bind(kind)
+        .bind(lang)
+        .bind(marketplace)
+        .bind(&at)
+        .bind(&at)
+        .bind(product_id)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(CoreError::NotFound {
+                kind: "product",
+                id: product_id,
+            });
+        }
+        let draft_id = inserted.last_insert_rowid();
+        sqlx::query(
+            "INSERT INTO draft_versions (draft_id, version, content, provenance, author, created_at)
+             VALUES (?, 1, ?, ?, 'model', ?)",
+        )
+        .bind(draft_id)
+        .bind(&content)
+        .bind(&provenance)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        let draft = load_draft(&mut tx, draft_id).await?;
+        tx.commit().await?;
+        tracing::debug!(draft_id, product_id, "draft created");
+        Ok(draft)
+    }
+
+    /// Append a version to a draft (a regeneration or a person's edit) and
+    /// bump its `updated_at`.
+    pub async fn add_draft_version(
+        &self,
+        draft_id: i64,
+        listing: &Listing,
+        provenance: Option<&Provenance>,
+        author: &str,
+    ) -> Result<Draft> {
+        let content = to_json(listing)?;
+        let provenance = provenance.map(to_json).transpose()?;
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query("UPDATE drafts SET updated_at = ? WHERE id = ?")
+            .bind(&at)
+            .bind(draft_id)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(CoreError::NotFound {
+                kind: "draft",
+                id: draft_id,
+            });
+        }
+        sqlx::query(
+            "INSERT INTO draft_versions (draft_id, version, content, provenance, author, created_at)
+             SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?
+               FROM draft_versions WHERE draft_id = ?",
+        )
+        .bind(draft_id)
+        .bind(&content)
+        .bind(&provenance)
+        .bind(author)
+        .bind(&at)
+        .bind(draft_id)
+        .execute(&mut *tx)
+        .await?;
+        let draft = load_draft(&mut tx, draft_id).await?;
+        tx.commit().await?;
+        Ok(draft)
+    }
+
+    /// A draft with all its versions, oldest first.
+    pub async fn draft(&self, id: i64) -> Result<Draft> {
+        let mut conn = self.pool.acquire().await?;
+        load_draft(&mut conn, id).await
+    }
+
+    /// Drafts of a product, most recently updated first, each with its
+    /// current version's number and title.
+    pub async fn drafts_for_product(&self, product_id: i64) -> Result<Vec<DraftSummary>> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.product_id, d.kind, d.lang, d.marketplace, d.status,
+                    d.created_at, d.updated_at, v.version, v.content
+               FROM drafts d
+               JOIN draft_versions v
+                 ON v.draft_id = d.id
+                AND v.version = (SELECT MAX(version) FROM draft_versions WHERE draft_id = d.id)
+              WHERE d.product_id = ?
+              ORDER BY d.updated_at DESC, d.id DESC",
+        )
+        .bind(product_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let content: String = r.try_get("content")?;
+                let listing: Listing = from_json(&content)?;
+                Ok(DraftSummary {
+                    id: r.try_get("id")?,
+                    product_id: r.try_get("product_id")?,
+                    kind: r.try_get("kind")?,
+                    lang: r.try_get("lang")?,
+                    marketplace: r.try_get("marketplace")?,
+                    status: r.try_get("status")?,
+                    current_version: r.try_get("version")?,
+                    title: listing.title,
+                    created_at: r.try_get("created_at")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Insert a product; returns its id.
+pub async fn insert_product(conn: &mut SqliteConnection, name: &str) -> Result<i64> {
+    let done = sqlx::query("INSERT INTO products (name, created_at) VALUES (?, ?)")
+        .bind(name)
+        .bind(now())
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.last_insert_rowid())
+}
+
+pub async fn insert_photo(conn: &mut SqliteConnection, photo: &NewPhoto<'_>) -> Result<Photo> {
+    let created_at = now();
+    let done = sqlx::query(
+        "INSERT INTO photos (product_id, sha256, original_path, thumbnail_path, source_name,
+                             width, height, format, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(photo.product_id)
+    .bind(photo.sha256)
+    .bind(photo.original_path)
+    .bind(photo.thumbnail_path)
+    .bind(photo.source_name)
+    .bind(i64::from(photo.width))
+    .bind(i64::from(photo.height))
+    .bind(photo.format)
+    .bind(&created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Photo {
+        id: done.last_insert_rowid(),
+        product_id: photo.product_id,
+        sha256: photo.sha256.to_owned(),
+        original_path: photo.original_path.to_owned(),
+        thumbnail_path: photo.thumbnail_path.to_owned(),
+        source_name: photo.source_name.to_owned(),
+        width: photo.width,
+        height: photo.height,
+        format: photo.format.to_owned(),
+        created_at,
+    })
+}
+
+pub async fn insert_fact(conn: &mut SqliteConnection, fact: &NewFact) -> Result<Fact> {
+    // NaN would fail the CHECK with an opaque message; treat it as "no confidence".
+    let confidence = if fact.confidence.is_nan() {
+        0.0
+    } else {
+        fact.confidence.clamp(0.0, 1.0)
+    };
+    let done = sqlx::query(
+        "INSERT INTO facts (product_id, key, value, label_en, label_zh, source, confidence,
+                            data, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(fact.product_id)
+    .bind(&fact.key)
+    .bind(&fact.value)
+    .bind(&fact.label_en)
+    .bind(&fact.label_zh)
+    .bind(fact.source.as_str())
+    .bind(f64::from(confidence))
+    .bind(fact.data.to_string())
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(Fact {
+        id: done.last_insert_rowid(),
+        product_id: fact.product_id,
+        key: fact.key.clone(),
+        value: fact.value.clone(),
+        label_en: fact.label_en.clone(),
+        label_zh: fact.label_zh.clone(),
+        source: fact.source,
+        confidence,
+        data: fact.data.clone(),
+    })
+}
+
+/// Facts of a product on a given connection (usable inside a transaction).
+pub async fn facts_for_product(conn: &mut SqliteConnection, product_id: i64) -> Result<Vec<Fact>> {
+    let rows = sqlx::query(
+        "SELECT id, product_id, key, value, label_en, label_zh, source, confidence, data
+           FROM facts WHERE product_id = ?
+          ORDER BY key, confidence DESC, id",
+    )
+    .bind(product_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(fact_from_row).collect()
+}
+
+const PHOTO_SELECT: &str = "SELECT id, product_id, sha256, original_path, thumbnail_path, \
+     source_name, width, height, format, created_at FROM photos";
+
+fn photo_from_row(r: &SqliteRow) -> Result<Photo> {
+    Ok(Photo {
+        id: r.try_get("id")?,
+        product_id: r.try_get("product_id")?,
+        sha256: r.try_get("sha256")?,
+        original_path: r.try_get("original_path")?,
+        thumbnail_path: r.try_get("thumbnail_path")?,
+        source_name: r.try_get("source_name")?,
+        width: dimension(r.try_get("width")?)?,
+        height: dimension(r.try_get("height")?)?,
+        format: r.try_get("format")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn dimension(v: i64) -> Result<u32> {
+    u32::try_from(v).map_err(|e| decode_error(format!("photo dimension {v}: {e}")))
+}
+
+fn fact_from_row(r: &SqliteRow) -> Result<Fact> {
+    let source: String = r.try_get("source")?;
+    let data: String = r.try_get("data")?;
+    let confidence: f64 = r.try_get("confidence")?;
+    Ok(Fact {
+        id: r.try_get("id")?,
+        product_id: r.try_get("product_id")?,
+        key: r.try_get("key")?,
+        value: r.try_get("value")?,
+        label_en: r.try_get("label_en")?,
+        label_zh: r.try_get("label_zh")?,
+        source: FactSource::parse(&source)
+            .ok_or_else(|| decode_error(format!("unknown fact source {source:?}")))?,
+        confidence: confidence as f32,
+        data: from_json(&data)?,
+    })
+}
+
+async fn load_draft(conn: &mut SqliteConnection, id: i64) -> Result<Draft> {
+    let row = sqlx::query(
+        "SELECT id, product_id, kind, lang, marketplace, status, created_at, updated_at
+           FROM drafts WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(CoreError::NotFound { kind: "draft", id })?;
+    let versions = sqlx::query(
+        "SELECT id, draft_id, version, content, provenance, author, created_at
+           FROM draft_versions WHERE draft_id = ? ORDER BY version",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|v| {
+        let content: String = v.try_get("content")?;
+        let provenance: Option<String> = v.try_get("provenance")?;
+        Ok(DraftVersion {
+            id: v.try_get("id")?,
+            draft_id: v.try_get("draft_id")?,
+            version: v.try_get("version")?,
+            listing: from_json(&content)?,
+            provenance: provenance.as_deref().map(from_json).transpose()?,
+            author: v.try_get("author")?,
+            created_at: v.try_get("created_at")?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(Draft {
+        id: row.try_get("id")?,
+        product_id: row.try_get("product_id")?,
+        kind: row.try_get("kind")?,
+        lang: row.try_get("lang")?,
+        marketplace: row.try_get("marketplace")?,
+        status: row.try_get("status")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        versions,
+    })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|e| CoreError::InvalidInput(format!("cannot serialise: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| decode_error(format!("stored JSON is invalid: {e}")))
+}
+
+/// Data in the database that does not fit the types: reported as a database
+/// error, since the file was written by something other than this code.
+fn decode_error(message: String) -> CoreError {
+    CoreError::Database(sqlx::Error::Decode(message.into()))
+}

@@ -1,0 +1,322 @@
+//! `Studio`: the one entry point the CLI and the desktop shell use. It owns
+//! the store, the data dir and the loaded model, and runs the pipelines.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use vitrine_infer::{
+    fetch::sha256_file, select_device, CancelToken, CandleTextModel, ChatMessage, DevicePref,
+    GenerationParams, Manifest, ModelStatus, ModelStore, TextModel,
+};
+
+use crate::error::{CoreError, Result};
+use crate::listing::{self, Lang};
+use crate::paths::DataDir;
+use crate::store::Store;
+use crate::types::{Draft, IngestOutcome, Listing, ProductDetail, ProductSummary, Provenance};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct ListingRequest {
+    pub product_id: i64,
+    /// `en` or `zh-CN`.
+    pub lang: String,
+    /// `generic`, `shopify` or `amazon`.
+    pub marketplace: String,
+    /// A manifest model id; the default model when `None`.
+    pub model: Option<String>,
+    /// Sampling settings; the listing defaults when `None`.
+    pub params: Option<GenerationParams>,
+}
+
+/// Progress of a generation, streamed to the CLI and the app.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum GenerationEvent {
+    LoadingModel { model_id: String },
+    ModelLoaded { model_id: String, ms: u64 },
+    Token { text: String },
+    Retry { reason: String },
+}
+
+/// Sampling defaults for listings: low temperature keeps small models on
+/// the JSON shape and on the facts.
+pub fn listing_params() -> GenerationParams {
+    GenerationParams {
+        temperature: 0.3,
+        top_p: Some(0.9),
+        top_k: Some(40),
+        // Small models loop on list items; a firm penalty over the recent
+        // window stops that without hurting prose.
+        repeat_penalty: 1.15,
+        repeat_last_n: 128,
+        seed: 42,
+        max_tokens: 700,
+        json_schema: None,
+    }
+}
+
+struct LoadedModel {
+    id: String,
+    sha256: String,
+    model: Box<dyn TextModel>,
+}
+
+#[derive(Clone)]
+pub struct Studio {
+    dirs: DataDir,
+    store: Store,
+    manifest: Arc<Manifest>,
+    models: ModelStore,
+    device: DevicePref,
+    loaded: Arc<Mutex<Option<LoadedModel>>>,
+}
+
+impl Studio {
+    pub async fn open(dirs: DataDir) -> Result<Self> {
+        dirs.ensure()?;
+        let store = Store::open(&dirs.db_path()).await?;
+        let manifest = Arc::new(Manifest::builtin()?);
+        let models = ModelStore::new(dirs.models_dir());
+        Ok(Self {
+            dirs,
+            store,
+            manifest,
+            models,
+            device: DevicePref::from_env()?,
+            loaded: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    pub fn with_device(mut self, device: DevicePref) -> Self {
+        self.device = device;
+        self
+    }
+
+    pub fn dirs(&self) -> &DataDir {
+        &self.dirs
+    }
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+    pub fn model_store(&self) -> &ModelStore {
+        &self.models
+    }
+
+    pub async fn ingest_path(&self, path: &Path) -> Result<IngestOutcome> {
+        crate::ingest::ingest_path(&self.store, &self.dirs, path).await
+    }
+
+    pub async fn ingest_bytes(&self, source_name: &str, bytes: Vec<u8>) -> Result<IngestOutcome> {
+        crate::ingest::ingest_bytes(&self.store, &self.dirs, source_name, &bytes).await
+    }
+
+    pub async fn products(&self) -> Result<Vec<ProductSummary>> {
+        self.store.products().await
+    }
+
+    pub async fn product(&self, id: i64) -> Result<ProductDetail> {
+        self.store.product(id).await
+    }
+
+    pub async fn draft(&self, id: i64) -> Result<Draft> {
+        self.store.draft(id).await
+    }
+
+    pub fn models(&self) -> Vec<ModelStatus> {
+        self.models.status(&self.manifest)
+    }
+
+    /// Resolve a model id (or the default) to an installed spec.
+    pub fn installed_model(&self, id: Option<&str>) -> Result<vitrine_infer::ModelSpec> {
+        let spec = match id {
+            Some(id) => self.manifest.get(id)?.clone(),
+            None => self.manifest.default_model().cloned().ok_or_else(|| {
+                CoreError::InvalidInput("the model manifest has no default model".into())
+            })?,
+        };
+        if !self.models.is_installed(&spec) {
+            return Err(vitrine_infer::InferError::NotInstalled {
+                id: spec.id.clone(),
+            }
+            .into());
+        }
+        Ok(spec)
+    }
+
+    /// Generate a listing for a product, stream it through `on_event`, check
+    /// it (with one repair round), and store it as a new draft.
+    pub async fn generate_listing(
+        &self,
+        req: ListingRequest,
+        mut on_event: Box<dyn FnMut(GenerationEvent) + Send>,
+        cancel: CancelToken,
+    ) -> Result<Draft> {
+        let lang = Lang::parse(&req.lang)?;
+        let mp = listing::marketplace(&req.marketplace)?;
+        let spec = self.installed_model(req.model.as_deref())?;
+        let product = self.store.product(req.product_id).await?;
+        let mut params = req.params.clone().unwrap_or_else(listing_params);
+        params.json_schema = Some(listing::schema(&mp));
+
+        let loaded = Arc::clone(&self.loaded);
+        let path = self.models.path_for(&spec);
+        let device = self.device;
+        let mp_for_task = mp.clone();
+        let task = tokio::task::spawn_blocking(
+            move || -> Result<(Listing, Provenance, Vec<String>)> {
+                let mut guard = loaded
+                    .lock()
+                    .map_err(|_| CoreError::Task("model lock poisoned".into()))?;
+                if guard.as_ref().map(|l| l.id.as_str()) != Some(spec.id.as_str()) {
+                    // Free the old model before loading the next: two may not fit.
+                    *guard = None;
+                    on_event(GenerationEvent::LoadingModel {
+                        model_id: spec.id.clone(),
+                    });
+                    let t = Instant::now();
+                    let dev = select_device(device)?;
+                    let model = CandleTextModel::load(&spec.id, &path, &dev)?;
+                    tracing::info!(model = %spec.id, device = vitrine_infer::device::device_name(&dev), ms = t.elapsed().as_millis() as u64, "model loaded");
+                    on_event(GenerationEvent::ModelLoaded {
+                        model_id: spec.id.clone(),
+                        ms: t.elapsed().as_millis() as u64,
+                    });
+                    *guard = Some(LoadedModel {
+                        id: spec.id.clone(),
+                        sha256: spec.sha256.clone(),
+                        model: Box::new(model),
+                    });
+                }
+                let loaded = guard
+                    .as_mut()
+                    .ok_or_else(|| CoreError::Task("model not loaded".into()))?;
+                run_listing(
+                    loaded,
+                    &product,
+                    &mp_for_task,
+                    lang,
+                    &params,
+                    &mut on_event,
+                    &cancel,
+                )
+            },
+        );
+        let (listing, provenance, _warnings) =
+            task.await.map_err(|e| CoreError::Task(e.to_string()))??;
+        self.store
+            .create_draft(
+                req.product_id,
+                "listing",
+                lang.code(),
+                &mp.id,
+                &listing,
+                &provenance,
+            )
+            .await
+    }
+}
+
+fn run_listing(
+    loaded: &mut LoadedModel,
+    product: &ProductDetail,
+    mp: &listing::Marketplace,
+    lang: Lang,
+    params: &GenerationParams,
+    on_event: &mut Box<dyn FnMut(GenerationEvent) + Send>,
+    cancel: &CancelToken,
+) -> Result<(Listing, Provenance, Vec<String>)> {
+    let model = loaded.model.as_mut();
+    let facts = {
+        let neutralise = |s: &str| model.neutralise(s);
+        listing::prompt_facts(&product.name, &product.facts, &neutralise)
+    };
+    let mut messages = listing::build_messages(&facts, mp, lang);
+    let prompt_sha256 = hex::encode(Sha256::digest(
+        serde_json::to_vec(&messages).map_err(|e| CoreError::Task(e.to_string()))?,
+    ));
+
+    let mut attempts = 0u32;
+    let mut prefix = listing::RESPONSE_PREFIX.to_string();
+    let mut prompt_tokens = 0;
+    let mut generated_tokens = 0;
+    let mut ttft_ms = None;
+    let started = Instant::now();
+    loop {
+        attempts += 1;
+        on_event(GenerationEvent::Token {
+            text: prefix.clone(),
+        });
+        // Stop as soon as the JSON object closes: whatever a model adds after
+        // it is chatter that costs time.
+        let mut so_far = prefix.clone();
+        let mut forward = |piece: &str| {
+            on_event(GenerationEvent::Token {
+                text: piece.to_string(),
+            });
+            so_far.push_str(piece);
+            listing::extract_json_object(&so_far).is_none()
+        };
+        let generation = model
+            .generate(&messages, &prefix, params, &mut forward, cancel)
+            .map_err(|e| match e {
+                vitrine_infer::InferError::Cancelled => CoreError::Cancelled,
+                other => other.into(),
+            })?;
+        prompt_tokens += generation.prompt_tokens;
+        generated_tokens += generation.generated_tokens;
+        ttft_ms.get_or_insert(generation.time_to_first_token.as_millis() as u64);
+        let reply = format!("{prefix}{}", generation.text);
+        let (listing, check) =
+            listing::parse_and_validate(&reply, mp, facts.dominant_colour.as_ref());
+        match listing {
+            Some(listing) if check.errors.is_empty() => {
+                let provenance = Provenance {
+                    model_id: loaded.id.clone(),
+                    model_sha256: loaded.sha256.clone(),
+                    prompt_sha256,
+                    sampling: serde_json::to_value(params).unwrap_or_default(),
+                    facts_used: facts.fact_ids.clone(),
+                    prompt_tokens,
+                    generated_tokens,
+                    time_to_first_token_ms: ttft_ms.unwrap_or_default(),
+                    total_ms: started.elapsed().as_millis() as u64,
+                    attempts,
+                };
+                return Ok((listing, provenance, check.warnings));
+            }
+            _ if attempts >= 2 => {
+                return Err(CoreError::InvalidModelOutput {
+                    attempts,
+                    reason: check.errors.join("; "),
+                });
+            }
+            _ => {
+                tracing::info!(problems = ?check.errors, "asking the model to repair its listing");
+                on_event(GenerationEvent::Retry {
+                    reason: check.errors.join("; "),
+                });
+                messages.push(ChatMessage::assistant(reply));
+                messages.push(listing::repair_message(&check.errors));
+                let missing_colour = check
+                    .errors
+                    .iter()
+                    .any(|e| e.starts_with(listing::MISSING_COLOUR));
+                prefix =
+                    listing::repair_prefix(facts.dominant_colour.as_ref(), lang, missing_colour);
+            }
+        }
+    }
+}
+
+/// sha256 of an installed model file (for `vitrine models verify`).
+pub fn verify_model(store: &ModelStore, spec: &vitrine_infer::ModelSpec) -> Result<bool> {
+    let path = store.path_for(spec);
+    Ok(sha256_file(&path)?.eq_ignore_ascii_case(&spec.sha256))
+}

@@ -1,0 +1,181 @@
+//! Plain data types shared by the store, the pipelines, the CLI and the
+//! desktop shell. They serialise to the JSON the UI and `--json` output use.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a fact came from. User edits always win over machine sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactSource {
+    Colour,
+    Classifier,
+    Vision,
+    Ocr,
+    Import,
+    User,
+}
+
+impl FactSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactSource::Colour => "colour",
+            FactSource::Classifier => "classifier",
+            FactSource::Vision => "vision",
+            FactSource::Ocr => "ocr",
+            FactSource::Import => "import",
+            FactSource::User => "user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "colour" => FactSource::Colour,
+            "classifier" => FactSource::Classifier,
+            "vision" => FactSource::Vision,
+            "ocr" => FactSource::Ocr,
+            "import" => FactSource::Import,
+            "user" => FactSource::User,
+            _ => return None,
+        })
+    }
+}
+
+/// One named dominant colour and the share of the product (foreground) it covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColourShare {
+    /// Vocabulary key, e.g. `navy`.
+    pub key: String,
+    pub name_en: String,
+    pub name_zh: String,
+    /// `#rrggbb` of the cluster centre (not of the vocabulary entry).
+    pub hex: String,
+    /// 0..=1; the shares of one analysis sum to about 1.
+    pub share: f32,
+}
+
+/// A product attribute as stored: `key` is e.g. `colour`, `value` a vocabulary key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fact {
+    pub id: i64,
+    pub product_id: i64,
+    pub key: String,
+    pub value: String,
+    pub label_en: String,
+    pub label_zh: String,
+    pub source: FactSource,
+    pub confidence: f32,
+    /// Extra structured data (e.g. `{"hex":"#1f2a44","share":0.62}`).
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Photo {
+    pub id: i64,
+    pub product_id: i64,
+    pub sha256: String,
+    /// Absolute path of the copy inside the data dir.
+    pub original_path: String,
+    pub thumbnail_path: String,
+    /// Name of the file the user gave us.
+    pub source_name: String,
+    pub width: u32,
+    pub height: u32,
+    pub format: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductSummary {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub photo_count: i64,
+    pub draft_count: i64,
+    /// Thumbnail of the first photo, if any.
+    pub thumbnail_path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductDetail {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub photos: Vec<Photo>,
+    pub facts: Vec<Fact>,
+    pub drafts: Vec<DraftSummary>,
+}
+
+/// Result of ingesting one photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IngestOutcome {
+    pub product_id: i64,
+    pub photo: Photo,
+    /// True when an identical file (same sha256) was already stored; nothing new was written.
+    pub duplicate: bool,
+    pub facts: Vec<Fact>,
+}
+
+/// The listing copy itself, as the model must produce it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    pub title: String,
+    pub bullets: Vec<String>,
+    pub description: String,
+    pub keywords: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftSummary {
+    pub id: i64,
+    pub product_id: i64,
+    pub kind: String,
+    pub lang: String,
+    pub marketplace: String,
+    pub status: String,
+    pub current_version: i64,
+    pub title: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// How a draft version was produced, kept so any text can be traced back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    pub model_id: String,
+    pub model_sha256: String,
+    pub prompt_sha256: String,
+    pub sampling: serde_json::Value,
+    pub facts_used: Vec<i64>,
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+    pub time_to_first_token_ms: u64,
+    pub total_ms: u64,
+    /// Number of generation attempts (1, or 2 after a repair).
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftVersion {
+    pub id: i64,
+    pub draft_id: i64,
+    pub version: i64,
+    pub listing: Listing,
+    pub provenance: Option<Provenance>,
+    /// `model` for generated text, `user` for edits.
+    pub author: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub id: i64,
+    pub product_id: i64,
+    pub kind: String,
+    pub lang: String,
+    pub marketplace: String,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// All versions, oldest first; the last is current.
+    pub versions: Vec<DraftVersion>,
+}

@@ -1,0 +1,369 @@
+//! The store on real SQLite files: schema, constraints and the draft API.
+
+use sqlx::Row;
+use tempfile::TempDir;
+use vitrine_core::store::{self, NewFact};
+use vitrine_core::{CoreError, FactSource, Listing, Provenance, Store};
+
+async fn open() -> (TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    // A nested path: opening must create the parent directories.
+    let store = Store::open(&dir.path().join("nested/dir/vitrine.db"))
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+async fn new_product(store: &Store, name: &str) -> i64 {
+    let mut tx = store.begin_write().await.unwrap();
+    let id = store::insert_product(&mut tx, name).await.unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+fn listing(title: &str) -> Listing {
+    Listing {
+        title: title.into(),
+        bullets: vec!["Soft cotton".into(), "Machine washable".into()],
+        description: "A hoodie.".into(),
+        keywords: vec!["hoodie".into()],
+    }
+}
+
+fn provenance() -> Provenance {
+    Provenance {
+        model_id: "smollm2-135m".into(),
+        model_sha256: "ab".repeat(32),
+        prompt_sha256: "cd".repeat(32),
+        sampling: serde_json::json!({"temperature": 0.7, "seed": 42}),
+        facts_used: vec![1, 2],
+        prompt_tokens: 120,
+        generated_tokens: 80,
+        time_to_first_token_ms: 35,
+        total_ms: 900,
+        attempts: 1,
+    }
+}
+
+#[tokio::test]
+async fn migrations_create_the_schema_on_a_new_file() {
+    let (dir, store) = open().await;
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    for t in [
+        "products",
+        "photos",
+        "facts",
+        "drafts",
+        "draft_versions",
+        "_sqlx_migrations",
+    ] {
+        assert!(
+            tables.iter().any(|x| x == t),
+            "missing table {t}: {tables:?}"
+        );
+    }
+    let indexes: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index'")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    for i in ["photos_product_id", "facts_product_id", "drafts_product_id"] {
+        assert!(
+            indexes.iter().any(|x| x == i),
+            "missing index {i}: {indexes:?}"
+        );
+    }
+
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(busy, 5000);
+    store.close().await;
+
+    // Reopening runs the (already applied) migrations again without harm.
+    let store = Store::open(&dir.path().join("nested/dir/vitrine.db"))
+        .await
+        .unwrap();
+    assert!(store.products().await.unwrap().is_empty());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn foreign_keys_are_enforced_and_cascade() {
+    let (_dir, store) = open().await;
+    let orphan = sqlx::query(
+        "INSERT INTO photos (product_id, sha256, original_path, thumbnail_path, source_name,
+                             width, height, format, created_at)
+         VALUES (999, ?, 'a', 'b', 'c', 1, 1, 'png', 'now')",
+    )
+    .bind("0".repeat(64))
+    .execute(store.pool())
+    .await;
+    let err = orphan.expect_err("a photo of a missing product must be refused");
+    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+
+    let product = new_product(&store, "Hoodie").await;
+    store
+        .add_fact(&NewFact {
+            product_id: product,
+            key: "colour".into(),
+            value: "navy".into(),
+            label_en: "navy".into(),
+            label_zh: "藏青色".into(),
+            source: FactSource::User,
+            confidence: 1.0,
+            data: serde_json::json!({}),
+        })
+        .await
+        .unwrap();
+    store
+        .create_draft(
+            product,
+            "listing",
+            "en",
+            "generic",
+            &listing("Hoodie"),
+            &provenance(),
+        )
+        .await
+        .unwrap();
+
+    sqlx::query("DELETE FROM products WHERE id = ?")
+        .bind(product)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    for table in ["facts", "drafts", "draft_versions"] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table} not cascaded");
+    }
+}
+
+#[tokio::test]
+async fn check_constraints_reject_nonsense() {
+    let (_dir, store) = open().await;
+    let product = new_product(&store, "Mug").await;
+    let insert = |source: &'static str, confidence: f64, data: &'static str| {
+        sqlx::query(
+            "INSERT INTO facts (product_id, key, value, label_en, label_zh, source, confidence,
+                                data, created_at)
+             VALUES (?, 'colour', 'red', 'red', '红色', ?, ?, ?, 'now')",
+        )
+        .bind(product)
+        .bind(source)
+        .bind(confidence)
+        .bind(data)
+        .execute(store.pool())
+    };
+    assert!(insert("colour", 0.5, "{}").await.is_ok());
+    assert!(
+        insert("colour", 1.5, "{}").await.is_err(),
+        "confidence above 1"
+    );
+    assert!(
+        insert("colour", -0.1, "{}").await.is_err(),
+        "negative confidence"
+    );
+    assert!(insert("guess", 0.5, "{}").await.is_err(), "unknown source");
+    assert!(
+        insert("colour", 0.5, "{not json").await.is_err(),
+        "invalid JSON"
+    );
+
+    let blank = sqlx::query("INSERT INTO products (name, created_at) VALUES ('  ', 'now')")
+        .execute(store.pool())
+        .await;
+    assert!(blank.is_err(), "blank product name");
+
+    // The helper clamps instead of tripping the constraint.
+    let fact = store
+        .add_fact(&NewFact {
+            product_id: product,
+            key: "colour".into(),
+            value: "red".into(),
+            label_en: "red".into(),
+            label_zh: "红色".into(),
+            source: FactSource::Colour,
+            confidence: 1.2,
+            data: serde_json::json!({"hex": "#ff0000"}),
+        })
+        .await
+        .unwrap();
+    assert_eq!(fact.confidence, 1.0);
+}
+
+#[tokio::test]
+async fn drafts_are_versioned() {
+    let (_dir, store) = open().await;
+    let product = new_product(&store, "Hoodie").await;
+
+    let draft = store
+        .create_draft(
+            product,
+            "listing",
+            "zh-CN",
+            "shopify",
+            &listing("Navy hoodie"),
+            &provenance(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(draft.product_id, product);
+    assert_eq!(draft.status, "draft");
+    assert_eq!(
+        (draft.kind.as_str(), draft.lang.as_str()),
+        ("listing", "zh-CN")
+    );
+    assert_eq!(draft.marketplace, "shopify");
+    assert_eq!(draft.versions.len(), 1);
+    assert_eq!(draft.versions[0].version, 1);
+    assert_eq!(draft.versions[0].author, "model");
+    assert_eq!(draft.versions[0].provenance.as_ref(), Some(&provenance()));
+    assert_eq!(draft.versions[0].listing, listing("Navy hoodie"));
+    assert!(draft.created_at.ends_with('Z'), "{}", draft.created_at);
+
+    let edited = store
+        .add_draft_version(draft.id, &listing("Navy cotton hoodie"), None, "user")
+        .await
+        .unwrap();
+    assert_eq!(edited.versions.len(), 2);
+    assert_eq!(edited.versions[1].version, 2);
+    assert_eq!(edited.versions[1].author, "user");
+    assert_eq!(edited.versions[1].provenance, None);
+    assert!(edited.updated_at >= draft.updated_at);
+    assert_eq!(store.draft(draft.id).await.unwrap(), edited);
+
+    let summaries = store.drafts_for_product(product).await.unwrap();
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0].current_version, 2);
+    assert_eq!(summaries[0].title, "Navy cotton hoodie");
+
+    let detail = store.product(product).await.unwrap();
+    assert_eq!(detail.name, "Hoodie");
+    assert_eq!(detail.drafts, summaries);
+    assert!(detail.photos.is_empty());
+
+    let list = store.products().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!((list[0].draft_count, list[0].photo_count), (1, 0));
+    assert_eq!(list[0].thumbnail_path, None);
+}
+
+#[tokio::test]
+async fn missing_rows_are_not_found() {
+    let (_dir, store) = open().await;
+    let not_found = |r: Result<_, CoreError>, want_kind: &str| match r {
+        Err(CoreError::NotFound { kind, id }) => {
+            assert_eq!(kind, want_kind);
+            assert_eq!(id, 404);
+        }
+        other => panic!("expected NotFound {want_kind}, got {other:?}"),
+    };
+    not_found(store.product(404).await.map(|_| ()), "product");
+    not_found(store.draft(404).await.map(|_| ()), "draft");
+    not_found(
+        store
+            .create_draft(
+                404,
+                "listing",
+                "en",
+                "generic",
+                &listing("x"),
+                &provenance(),
+            )
+            .await
+            .map(|_| ()),
+        "product",
+    );
+    not_found(
+        store
+            .add_draft_version(404, &listing("x"), None, "user")
+            .await
+            .map(|_| ()),
+        "draft",
+    );
+    assert_eq!(
+        store.product(404).await.unwrap_err().to_string(),
+        "product 404 not found"
+    );
+    // Nothing was left behind by the refused draft.
+    let drafts: i64 = sqlx::query("SELECT COUNT(*) AS n FROM drafts")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("n");
+    assert_eq!(drafts, 0);
+    assert!(store.photo_by_sha(&"0".repeat(64)).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn products_are_listed_newest_first() {
+    let (_dir, store) = open().await;
+    let first = new_product(&store, "First").await;
+    let second = new_product(&store, "Second").await;
+    let ids: Vec<i64> = store
+        .products()
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, [second, first]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_edits_get_distinct_versions() {
+    let (_dir, store) = open().await;
+    let product = new_product(&store, "Hoodie").await;
+    let draft = store
+        .create_draft(
+            product,
+            "listing",
+            "en",
+            "generic",
+            &listing("v1"),
+            &provenance(),
+        )
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .add_draft_version(draft.id, &listing(&format!("edit {i}")), None, "user")
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let versions: Vec<i64> = store
+        .draft(draft.id)
+        .await
+        .unwrap()
+        .versions
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(versions, (1..=9).collect::<Vec<_>>());
+}

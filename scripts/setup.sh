@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Set up Vitrine on a Debian machine: system packages, the UI's npm packages,
+# a release build, models and sample photos. Safe to re-run: every step is a
+# no-op when its work is already done.
+#
+#   scripts/setup.sh [--models "ID ..."] [--app] [--test-deps]
+#
+# --models    models to fetch (default: the default model)
+# --app       also build the desktop app (Tauri) and its UI
+# --test-deps also install what the test suite needs (Xvfb, WebKitWebDriver, tauri-driver)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MODELS=""
+APP=0
+TEST_DEPS=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --models) MODELS="$2"; shift 2 ;;
+    --app) APP=1; shift ;;
+    --test-deps) TEST_DEPS=1; APP=1; shift ;;
+    *) echo "setup.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup.sh: need root (or sudo) to run: $*" >&2; exit 1; fi
+}
+
+# --- Debian packages ---------------------------------------------------------
+PKGS=(build-essential pkg-config libssl-dev python3 python3-pip python3-venv ca-certificates)
+if [ "$APP" -eq 1 ]; then
+  PKGS+=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev)
+fi
+if [ "$TEST_DEPS" -eq 1 ]; then
+  PKGS+=(xvfb xauth webkit2gtk-driver)
+fi
+if command -v dpkg-query >/dev/null; then
+  MISSING=()
+  for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || MISSING+=("$p")
+  done
+  if ! command -v node >/dev/null && [ "$APP" -eq 1 ]; then MISSING+=(nodejs npm); fi
+  if [ "${#MISSING[@]}" -gt 0 ]; then
+    say "Installing Debian packages: ${MISSING[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${MISSING[@]}" >/dev/null
+  fi
+else
+  echo "setup.sh: not a Debian system; install the equivalents of: ${PKGS[*]}" >&2
+fi
+
+# --- Rust toolchain ----------------------------------------------------------
+if ! command -v cargo >/dev/null; then
+  [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null; then
+  echo "setup.sh: Rust is missing. Install it with rustup (see the rustup site), then re-run." >&2
+  exit 1
+fi
+
+# --- Desktop UI ---------------------------------------------------------------
+if [ "$APP" -eq 1 ]; then
+  NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$NODE_MAJOR" -lt 20 ]; then
+    echo "setup.sh: the UI build needs Node.js 20 or newer (found $(node --version 2>/dev/null || echo none))" >&2
+    exit 1
+  fi
+  say "Installing the UI's npm packages and building it"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+fi
+
+# --- Build ----------------------------------------------------------------------
+say "Building vitrine (release; the first build takes a while)"
+cargo build --release --locked -p vitrine-cli
+if [ "$APP" -eq 1 ]; then
+  say "Building the desktop app"
+  cargo build --release --locked -p vitrine-app
+fi
+
+if [ "$TEST_DEPS" -eq 1 ] && ! command -v tauri-driver >/dev/null; then
+  say "Installing tauri-driver (WebDriver for the desktop app)"
+  cargo install tauri-driver --version 2.1.0 --locked
+fi
+
+# --- Models and samples -------------------------------------------------------
+VITRINE=./target/release/vitrine
+[ -n "${CARGO_TARGET_DIR:-}" ] && VITRINE="$CARGO_TARGET_DIR/release/vitrine"
+say "Fetching models: ${MODELS:-default}"
+# shellcheck disable=SC2086
+"$VITRINE" models fetch $MODELS
+say "Fetching sample photos"
+"$VITRINE" samples fetch --dir assets/samples

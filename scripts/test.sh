@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# README command 2: install what the tests need, then run every test:
+# formatting, lints, the Rust suites (real SQLite, real models), the UI's unit
+# tests and the desktop app end to end through WebDriver under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Tests use fresh temporary data dirs, but share the (large) models.
+export VITRINE_MODELS_DIR="${VITRINE_MODELS_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/vitrine/models}"
+
+# All three models: the tokenizer tests check each against llama.cpp's ids.
+scripts/setup.sh --test-deps --models all
+
+printf '\n==> cargo fmt --check\n'
+cargo fmt --all --check
+printf '\n==> cargo clippy\n'
+cargo clippy --release --locked --workspace --all-targets -- -D warnings
+printf '\n==> cargo test\n'
+cargo test --release --locked --workspace
+printf '\n==> UI unit tests\n'
+(cd ui && npm test --silent)
+printf '\n==> Desktop app end to end (WebDriver)\n'
+E2E_PHOTO="$PWD/assets/samples/hoodie-02.png" tests/e2e/run.sh
