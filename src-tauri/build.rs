@@ -1,0 +1,23 @@
+// Declares the app's own commands so that tauri-build generates an
+// `allow-<command>` permission for each: a command is then callable only
+// when a capability (capabilities/main.json) grants it.
+const COMMANDS: &[&str] = &[
+    "list_products",
+    "get_product",
+    "get_draft",
+    "list_models",
+    "get_thumbnail",
+    "ingest_photo_path",
+    "ingest_photo_bytes",
+    "generate_listing",
+    "cancel_generation",
+];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(err) = tauri_build::try_build(attributes) {
+        eprintln!("tauri-build failed: {err:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,77 @@
+//! Vitrine's desktop app: a Tauri shell over `vitrine-core`. It opens the
+//! Studio once, exposes it through typed commands and streams long work to
+//! the page as events. Business logic lives in the core, not here.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod error;
+mod state;
+
+use tauri::{DragDropEvent, Manager, WebviewEvent, WindowEvent};
+use tracing_subscriber::EnvFilter;
+
+use crate::error::IpcError;
+use crate::state::Shell;
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new("warn,vitrine_app=info,vitrine_core=info,vitrine_infer=info")
+        }))
+        .with_writer(std::io::stderr)
+        .init();
+
+    // VITRINE_DATA_DIR / VITRINE_MODELS_DIR, else the platform's data dir.
+    // A failure is kept and reported to the page by every command.
+    let dirs = vitrine_core::DataDir::resolve(None).map_err(IpcError::from);
+    if let Err(err) = &dirs {
+        tracing::error!(code = err.code, "{err}");
+    }
+
+    let result = tauri::Builder::default()
+        .manage(Shell::new(dirs))
+        .setup(|app| {
+            // Open the Studio (database, migrations) in the background right
+            // away; commands that arrive first wait for the same open.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                match handle.state::<Shell>().studio().await {
+                    Ok(_) => tracing::info!("studio ready"),
+                    Err(err) => tracing::error!(code = err.code, "cannot open the studio: {err}"),
+                }
+            });
+            Ok(())
+        })
+        .on_window_event(|window, event| match event {
+            WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) => {
+                window.state::<Shell>().remember_dropped(paths);
+            }
+            WindowEvent::Destroyed => {
+                window.state::<Shell>().cancel(None);
+            }
+            _ => {}
+        })
+        .on_webview_event(|webview, event| {
+            if let WebviewEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                webview.state::<Shell>().remember_dropped(paths);
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::list_products,
+            commands::get_product,
+            commands::get_draft,
+            commands::list_models,
+            commands::get_thumbnail,
+            commands::ingest_photo_path,
+            commands::ingest_photo_bytes,
+            commands::generate_listing,
+            commands::cancel_generation,
+        ])
+        .run(tauri::generate_context!());
+
+    if let Err(err) = result {
+        tracing::error!("the app stopped with an error: {err}");
+        std::process::exit(1);
+    }
+}

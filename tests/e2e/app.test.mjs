@@ -1,0 +1,310 @@
+// End-to-end test of the desktop app as a user meets it, through WebDriver:
+// tauri-driver (proxy) → WebKitWebDriver → target/release/vitrine-app.
+//
+// Check the CSP blocks inline script; choose a file that is not a photo and
+// see a clear error; choose a sample photo with the file picker, see its
+// thumbnail and a colour fact, pick the tiny model, generate a listing, then
+// quit, start the app again on the same data dir and find the same draft.
+//
+// Needs a display (run.sh wraps this in xvfb-run) and these variables:
+//   VITRINE_MODELS_DIR  a models dir in which `smollm2-135m` is installed (required)
+//   E2E_PHOTO           the product photo to add (required)
+//   VITRINE_APP         the app binary (default: <repo>/target/release/vitrine-app)
+//   E2E_OUT             where screenshots go (default: tests/e2e/out)
+//   E2E_MODEL           model id to select (default: smollm2-135m)
+//   E2E_GENERATE_TIMEOUT_S  how long a generation may take (default: 300)
+//   TAURI_DRIVER        tauri-driver binary (default: ~/.cargo/bin/tauri-driver, else PATH)
+//   E2E_DRIVER_PORT     port of tauri-driver (default: 4444; the native driver uses port + 1)
+//   E2E_KEEP_DATA=1     keep the temporary data dir
+
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { Builder, By, Capabilities, until } from "selenium-webdriver";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "..", "..");
+
+const app = resolve(process.env.VITRINE_APP || join(repo, "target", "release", "vitrine-app"));
+const modelsDir = process.env.VITRINE_MODELS_DIR;
+const photo = process.env.E2E_PHOTO ? resolve(process.env.E2E_PHOTO) : undefined;
+const outDir = resolve(process.env.E2E_OUT || join(here, "out"));
+const modelId = process.env.E2E_MODEL || "smollm2-135m";
+const generateTimeoutMs = Number(process.env.E2E_GENERATE_TIMEOUT_S || 300) * 1000;
+const port = Number(process.env.E2E_DRIVER_PORT || 4444);
+const driverBin =
+  process.env.TAURI_DRIVER ||
+  (existsSync(join(homedir(), ".cargo", "bin", "tauri-driver")) ? join(homedir(), ".cargo", "bin", "tauri-driver") : "tauri-driver");
+
+const UI_TIMEOUT_MS = 30_000;
+
+let dataDir;
+let inputDir;
+let badFile;
+let tauriDriver;
+let driverExited = false;
+let driverLog = "";
+
+function log(msg) {
+  process.stdout.write(`# ${msg}\n`);
+}
+
+const sel = (id) => By.css(`[data-testid="${id}"]`);
+
+async function waitForDriver() {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (driverExited) throw new Error(`tauri-driver exited early:\n${driverLog}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/status`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`tauri-driver did not listen on port ${port}:\n${driverLog}`);
+}
+
+async function startApp() {
+  const caps = new Capabilities();
+  caps.setBrowserName("wry");
+  caps.set("tauri:options", { application: app });
+  const driver = await new Builder().withCapabilities(caps).usingServer(`http://127.0.0.1:${port}/`).build();
+  // The page marks <body data-ready> once models and products are loaded.
+  await driver.wait(until.elementLocated(By.css("body[data-ready='true']")), UI_TIMEOUT_MS, "the app did not become ready");
+  return driver;
+}
+
+async function screenshot(driver, name) {
+  try {
+    // A screenshot must never hang the test (WebKitWebDriver can, under some renderers).
+    const png = await Promise.race([
+      driver.takeScreenshot(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("timed out after 20 s")), 20_000)),
+    ]);
+    const file = join(outDir, `${name}.png`);
+    writeFileSync(file, Buffer.from(png, "base64"));
+    log(`screenshot ${file}`);
+  } catch (err) {
+    log(`screenshot ${name} failed: ${err.message}`);
+  }
+}
+
+/** The error banner's text when it is shown, else null. */
+async function visibleError(driver) {
+  const banners = await driver.findElements(sel("error-banner"));
+  if (banners.length === 0 || !(await banners[0].isDisplayed())) return null;
+  return banners[0].getText();
+}
+
+/** Poll `check` until it returns a truthy value; fail at once if the app shows an error. */
+async function waitFor(driver, what, timeoutMs, check) {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr;
+  while (Date.now() < deadline) {
+    const error = await visibleError(driver);
+    if (error) throw new Error(`the app shows an error while waiting for ${what}: ${error}`);
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      lastErr = err;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastErr ? ` (${lastErr.message})` : ""}`);
+}
+
+async function textOf(driver, id) {
+  const found = await driver.findElements(sel(id));
+  return found.length ? (await found[0].getText()).trim() : "";
+}
+
+/** Pids of all processes below `root` (Linux /proc), deepest last. */
+function descendants(root) {
+  const children = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/PID/stat is the parent pid; the name (field 2) may hold spaces.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const out = [];
+  const queue = [root];
+  while (queue.length) {
+    for (const child of children.get(queue.shift()) ?? []) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+/** Stop tauri-driver and whatever it started (WebKitWebDriver, the app), by pid. */
+async function stopDriver() {
+  if (!tauriDriver || driverExited) return;
+  let below = [];
+  try {
+    below = descendants(tauriDriver.pid);
+  } catch {
+    // no /proc: tauri-driver stops its own children on SIGTERM
+  }
+  tauriDriver.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 500));
+  for (const pid of below.reverse()) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+before(async () => {
+  assert.ok(modelsDir, "set VITRINE_MODELS_DIR to a models dir in which smollm2-135m is installed");
+  assert.ok(photo && existsSync(photo), `set E2E_PHOTO to an existing photo (got ${photo})`);
+  assert.ok(existsSync(app), `the app binary ${app} is missing: build it with cargo build --release -p vitrine-app`);
+  mkdirSync(outDir, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), "vitrine-e2e-"));
+  inputDir = mkdtempSync(join(tmpdir(), "vitrine-e2e-input-"));
+  badFile = join(inputDir, "not-a-photo.jpg");
+  writeFileSync(badFile, "this is text, not a JPEG\n");
+  log(`app ${app}`);
+  log(`data dir ${dataDir}`);
+  log(`models dir ${modelsDir}`);
+
+  // The app inherits tauri-driver's environment (through WebKitWebDriver):
+  // that is how it gets its data and models dirs.
+  tauriDriver = spawn(driverBin, ["--port", String(port), "--native-port", String(port + 1)], {
+    env: { ...process.env, VITRINE_DATA_DIR: dataDir, VITRINE_MODELS_DIR: resolve(modelsDir) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const keep = (chunk) => {
+    driverLog = (driverLog + chunk.toString()).slice(-20_000);
+  };
+  tauriDriver.stdout.on("data", keep);
+  tauriDriver.stderr.on("data", keep);
+  tauriDriver.on("exit", () => {
+    driverExited = true;
+  });
+  tauriDriver.on("error", (err) => {
+    driverExited = true;
+    driverLog += `\n${err.message}`;
+  });
+  process.on("exit", () => tauriDriver?.kill("SIGTERM"));
+  await waitForDriver();
+});
+
+after(async () => {
+  await stopDriver();
+  writeFileSync(join(outDir, "app.log"), driverLog);
+  if (inputDir) rmSync(inputDir, { recursive: true, force: true });
+  if (dataDir && process.env.E2E_KEEP_DATA !== "1") rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("choose a photo, generate a listing, and find the draft again after a restart", { timeout: generateTimeoutMs + 180_000 }, async () => {
+  let title;
+  let driver = await startApp();
+  try {
+    await screenshot(driver, "01-empty");
+
+    // The CSP blocks inline script: model output can never run as code.
+    const inline = await driver.executeScript(
+      "const s = document.createElement('script'); s.textContent = 'window.__e2eInline = 1'; document.body.appendChild(s); return window.__e2eInline === undefined;",
+    );
+    assert.equal(inline, true, "an inline script ran despite the CSP");
+
+    // A file that is not a photo: a visible one-line error naming it, and nothing stored.
+    await driver.findElement(sel("file-input")).sendKeys(badFile);
+    const banner = await driver.findElement(sel("error-banner"));
+    await driver.wait(until.elementIsVisible(banner), UI_TIMEOUT_MS, "no error shown for a file that is not a photo");
+    const message = await textOf(driver, "error-message");
+    log(`error for a bad file: ${message}`);
+    assert.match(message, /not-a-photo\.jpg/);
+    assert.equal((await driver.findElements(sel("product-item"))).length, 0, "a bad file was stored as a product");
+    await screenshot(driver, "01b-bad-file");
+    await driver.findElement(sel("error-dismiss")).click();
+    await driver.wait(until.elementIsNotVisible(banner), UI_TIMEOUT_MS, "the error banner did not close");
+
+    // Choose the photo the way a user does: through the file input.
+    const input = await driver.findElement(sel("file-input"));
+    await input.sendKeys(photo);
+
+    const src = await waitFor(driver, "the product thumbnail", UI_TIMEOUT_MS, async () => {
+      const img = await driver.findElement(sel("product-thumbnail"));
+      const value = await img.getAttribute("src");
+      return value && value.startsWith("data:image/") ? value : null;
+    });
+    assert.match(src, /^data:image\/(png|jpeg|webp);base64,/);
+    const loaded = await driver.executeScript(
+      "const i = document.querySelector('[data-testid=\"product-thumbnail\"]'); return i.complete && i.naturalWidth > 0;",
+    );
+    assert.ok(loaded, "the thumbnail image did not load");
+
+    const colour = await waitFor(driver, "a colour fact", UI_TIMEOUT_MS, () => textOf(driver, "fact-colour-en"));
+    const share = await textOf(driver, "fact-colour-share");
+    log(`dominant colour: ${colour} ${share}`);
+    assert.match(share, /^\d+%$/);
+    assert.notEqual(await textOf(driver, "product-list"), "", "the product list is empty");
+    await screenshot(driver, "02-product");
+
+    // Pick the tiny model, as a user would in the select.
+    const options = await driver.findElements(By.css(`[data-testid="model-select"] option[value="${modelId}"]`));
+    if (options.length === 0) {
+      const offered = await driver.findElement(sel("model-select")).getText();
+      assert.fail(`model ${modelId} is not offered (is it installed in ${modelsDir}?); the app offers: ${offered}`);
+    }
+    await options[0].click();
+    assert.equal(await driver.findElement(sel("model-select")).getAttribute("value"), modelId);
+
+    await driver.findElement(sel("generate-button")).click();
+    await waitFor(driver, "streamed text", generateTimeoutMs, () => textOf(driver, "stream-output"));
+    await screenshot(driver, "03-streaming");
+
+    title = await waitFor(driver, "the listing title", generateTimeoutMs, () => textOf(driver, "listing-title"));
+    log(`listing title: ${title}`);
+    const bullets = await driver.findElements(sel("listing-bullet"));
+    assert.ok(bullets.length > 0, "the listing has no bullet points");
+    assert.notEqual(await textOf(driver, "listing-description"), "");
+    await waitFor(driver, "the saved draft in the list", UI_TIMEOUT_MS, () => textOf(driver, "draft-item-title"));
+    await screenshot(driver, "04-listing");
+  } catch (err) {
+    await screenshot(driver, "failure-first-run");
+    throw err;
+  } finally {
+    await driver.quit();
+  }
+
+  // Start the app again on the same data dir: the draft must still be there.
+  driver = await startApp();
+  try {
+    await screenshot(driver, "05-restarted");
+    const item = await waitFor(driver, "the product in the list", UI_TIMEOUT_MS, async () => {
+      const items = await driver.findElements(sel("product-item"));
+      return items[0];
+    });
+    await item.click();
+    const saved = await waitFor(driver, "the saved draft", UI_TIMEOUT_MS, () => textOf(driver, "draft-item-title"));
+    assert.equal(saved, title);
+    await driver.findElement(sel("draft-item")).click();
+    const shown = await waitFor(driver, "the draft's listing", UI_TIMEOUT_MS, () => textOf(driver, "listing-title"));
+    assert.equal(shown, title);
+    await screenshot(driver, "06-draft-after-restart");
+  } catch (err) {
+    await screenshot(driver, "failure-after-restart");
+    throw err;
+  } finally {
+    await driver.quit();
+  }
+});

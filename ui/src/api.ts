@@ -1,0 +1,66 @@
+// Typed wrappers over the Tauri commands of src-tauri. Every command rejects
+// with an IpcError ({code, message, details}); see errors.ts.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { toIpcError } from "./errors";
+import type {
+  Draft,
+  IngestOutcome,
+  Lang,
+  ListingEventPayload,
+  Marketplace,
+  ModelStatus,
+  ProductDetail,
+  ProductSummary,
+} from "./types";
+
+export const LISTING_EVENT = "listing://event";
+
+async function call<T>(cmd: string, args?: Parameters<typeof invoke>[1], options?: Parameters<typeof invoke>[2]): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args, options);
+  } catch (err) {
+    throw toIpcError(err);
+  }
+}
+
+export const api = {
+  listProducts: () => call<ProductSummary[]>("list_products"),
+  getProduct: (id: number) => call<ProductDetail>("get_product", { id }),
+  getDraft: (id: number) => call<Draft>("get_draft", { id }),
+  listModels: () => call<ModelStatus[]>("list_models"),
+  /** A thumbnail inside the data dir as a `data:image/...;base64,` URL. */
+  thumbnail: (path: string) => call<string>("get_thumbnail", { path }),
+  ingestPhotoPath: (path: string) => call<IngestOutcome>("ingest_photo_path", { path }),
+  /** Sends the file's bytes as the raw IPC body (no JSON number arrays); the name travels in a header. */
+  ingestPhotoBytes: async (file: File) => {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    return call<IngestOutcome>("ingest_photo_bytes", bytes, {
+      headers: { "x-vitrine-file-name": encodeURIComponent(file.name) },
+    });
+  },
+  generateListing: (productId: number, lang: Lang, marketplace: Marketplace, model: string | null) =>
+    call<Draft>("generate_listing", { productId, lang, marketplace, model }),
+  cancelGeneration: (productId: number | null) => call<boolean>("cancel_generation", { productId }),
+  onListingEvent: (cb: (p: ListingEventPayload) => void): Promise<UnlistenFn> =>
+    listen<ListingEventPayload>(LISTING_EVENT, (e) => cb(e.payload)),
+  /** Native drag and drop of files onto the window: gives absolute paths. */
+  onFileDrop: (handlers: { over: (active: boolean) => void; drop: (paths: string[]) => void }): Promise<UnlistenFn> =>
+    getCurrentWebview().onDragDropEvent((e) => {
+      switch (e.payload.type) {
+        case "enter":
+        case "over":
+          handlers.over(true);
+          break;
+        case "leave":
+          handlers.over(false);
+          break;
+        case "drop":
+          handlers.over(false);
+          handlers.drop(e.payload.paths);
+          break;
+      }
+    }),
+};

@@ -1,0 +1,159 @@
+// Mirrors of the serde types in crates/vitrine-core/src/types.rs and of the
+// IPC payloads of src-tauri. Field names are the Rust ones (snake_case), as
+// serde writes them; command *arguments* are camelCase (Tauri's convention).
+
+export type FactSource = "colour" | "classifier" | "vision" | "ocr" | "import" | "user";
+
+/** One named dominant colour and the share of the product it covers. */
+export interface ColourShare {
+  key: string;
+  name_en: string;
+  name_zh: string;
+  /** `#rrggbb` of the cluster centre. */
+  hex: string;
+  /** 0..=1 */
+  share: number;
+}
+
+export interface Fact {
+  id: number;
+  product_id: number;
+  key: string;
+  value: string;
+  label_en: string;
+  label_zh: string;
+  source: FactSource;
+  confidence: number;
+  /** Extra structured data, e.g. `{"hex":"#1f2a44","share":0.62}` for colours. */
+  data: unknown;
+}
+
+export interface Photo {
+  id: number;
+  product_id: number;
+  sha256: string;
+  original_path: string;
+  thumbnail_path: string;
+  source_name: string;
+  width: number;
+  height: number;
+  format: string;
+  created_at: string;
+}
+
+export interface ProductSummary {
+  id: number;
+  name: string;
+  created_at: string;
+  photo_count: number;
+  draft_count: number;
+  thumbnail_path: string | null;
+}
+
+export interface DraftSummary {
+  id: number;
+  product_id: number;
+  kind: string;
+  lang: string;
+  marketplace: string;
+  status: string;
+  current_version: number;
+  title: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProductDetail {
+  id: number;
+  name: string;
+  created_at: string;
+  photos: Photo[];
+  facts: Fact[];
+  drafts: DraftSummary[];
+}
+
+export interface IngestOutcome {
+  product_id: number;
+  photo: Photo;
+  duplicate: boolean;
+  facts: Fact[];
+}
+
+export interface Listing {
+  title: string;
+  bullets: string[];
+  description: string;
+  keywords: string[];
+}
+
+export interface Provenance {
+  model_id: string;
+  model_sha256: string;
+  prompt_sha256: string;
+  sampling: unknown;
+  facts_used: number[];
+  prompt_tokens: number;
+  generated_tokens: number;
+  time_to_first_token_ms: number;
+  total_ms: number;
+  attempts: number;
+}
+
+export interface DraftVersion {
+  id: number;
+  draft_id: number;
+  version: number;
+  listing: Listing;
+  provenance: Provenance | null;
+  author: string;
+  created_at: string;
+}
+
+export interface Draft {
+  id: number;
+  product_id: number;
+  kind: string;
+  lang: string;
+  marketplace: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+  /** All versions, oldest first; the last is current. */
+  versions: DraftVersion[];
+}
+
+/** vitrine_infer::ModelStatus */
+export interface ModelStatus {
+  id: string;
+  name: string;
+  role: string;
+  architecture?: string;
+  licence?: string;
+  installed: boolean;
+  size_bytes: number;
+  path: string | null;
+  default: boolean;
+}
+
+/** vitrine_core::studio::GenerationEvent (`#[serde(tag = "type", rename_all = "snake_case")]`). */
+export type GenerationEvent =
+  | { type: "loading_model"; model_id: string }
+  | { type: "model_loaded"; model_id: string; ms: number }
+  | { type: "token"; text: string }
+  | { type: "retry"; reason: string };
+
+/** Payload of the `listing://event` Tauri event. */
+export interface ListingEventPayload {
+  productId: number;
+  event: GenerationEvent;
+}
+
+/** The typed error every command rejects with. */
+export interface IpcError {
+  code: string;
+  message: string;
+  details: unknown;
+}
+
+export type Lang = "en" | "zh-CN";
+export type Marketplace = "generic" | "shopify" | "amazon";
