@@ -32,7 +32,7 @@ die() { echo "e2e: $*" >&2; exit 1; }
 export VITRINE_MODELS_DIR E2E_PHOTO
 export E2E_PHOTO="$(cd "$(dirname "$E2E_PHOTO")" && pwd)/$(basename "$E2E_PHOTO")"
 export E2E_OUT="${E2E_OUT:-$here/out}"
-export VITRINE_APP="${VITRINE_APP:-$root/target/release/vitrine-app}"
+export VITRINE_APP="${VITRINE_APP:-${CARGO_TARGET_DIR:-$root/target}/release/vitrine-app}"
 
 if [ -z "${TAURI_DRIVER:-}" ]; then
   if [ -x "$HOME/.cargo/bin/tauri-driver" ]; then TAURI_DRIVER="$HOME/.cargo/bin/tauri-driver"
