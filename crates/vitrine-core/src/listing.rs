@@ -320,6 +320,29 @@ fn as_list(v: &Option<serde_json::Value>) -> Option<Vec<String>> {
     }
 }
 
+/// The schema caps each field at its limit, so a field exactly at the limit
+/// was most likely closed in the middle of a word. Drop that partial word
+/// (or, in text without spaces, back to the last punctuation) rather than
+/// publish half a word.
+pub fn end_on_a_word(s: String, limit: usize) -> String {
+    if chars(&s) < limit {
+        return s;
+    }
+    let cut = s
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace() || matches!(c, '，' | '。' | '、' | '；' | ',' | ';'))
+        .map(|(i, _)| i);
+    match cut {
+        Some(i) if i > 0 => s[..i]
+            .trim_end_matches(|c: char| {
+                c.is_whitespace() || matches!(c, ',' | ';' | '-' | '，' | '、' | '；')
+            })
+            .to_string(),
+        _ => s,
+    }
+}
+
 fn clean(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -349,11 +372,18 @@ pub fn parse_and_validate(
             return (None, v);
         }
     };
-    let title = as_text(&raw.title).unwrap_or_default();
-    let description = as_text(&raw.description).unwrap_or_default();
+    let title = end_on_a_word(as_text(&raw.title).unwrap_or_default(), mp.title_max_chars);
+    let description = end_on_a_word(
+        as_text(&raw.description).unwrap_or_default(),
+        mp.description_max_chars,
+    );
     let mut bullets = as_list(&raw.bullets).unwrap_or_default();
     // Placeholder bullets ("...") are not selling points.
     bullets.retain(|b| has_words(b));
+    let mut bullets: Vec<String> = bullets
+        .into_iter()
+        .map(|b| end_on_a_word(b, mp.bullet_max_chars))
+        .collect();
     let mut keywords = as_list(&raw.keywords).unwrap_or_default();
 
     if !has_words(&title) {
@@ -488,6 +518,17 @@ mod tests {
         let reply = r#"{"title": "Red cup", "bullets": ["sturdy"], "description": "red", "keywords": ["alpha","beta","gamma"]}"#;
         let (l, _) = parse_and_validate(reply, &mp, None);
         assert_eq!(l.unwrap().keywords, vec!["alpha", "beta"]);
+    }
+
+    #[test]
+    fn a_field_at_its_limit_loses_its_partial_last_word() {
+        assert_eq!(end_on_a_word("Royal blue hood".into(), 15), "Royal blue");
+        assert_eq!(end_on_a_word("Royal blue, warm".into(), 16), "Royal blue");
+        assert_eq!(end_on_a_word("Short title".into(), 15), "Short title");
+        assert_eq!(
+            end_on_a_word("宝蓝色连帽卫衣，纯棉面".into(), 11),
+            "宝蓝色连帽卫衣"
+        );
     }
 
     #[test]
