@@ -83,9 +83,14 @@ pub fn prompt_facts(
     facts: &[Fact],
     neutralise: &dyn Fn(&str) -> String,
 ) -> PromptFacts {
+    // File names carry numbering ("hoodie 02") that has no place in copy.
+    let hint: Vec<&str> = product_name
+        .split_whitespace()
+        .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+        .collect();
     let mut lines = vec![format!(
-        "product name (from the file name): {}",
-        neutralise(product_name)
+        "kind of product (from the photo's file name): {}",
+        neutralise(&hint.join(" "))
     )];
     let mut fact_ids = Vec::new();
     let mut colours: Vec<&Fact> = facts.iter().filter(|f| f.key == "colour").collect();
@@ -97,20 +102,14 @@ pub fn prompt_facts(
             .then(b.confidence.total_cmp(&a.confidence))
     });
     if !colours.is_empty() {
+        // Shares order the colours but stay out of the prompt: models copy
+        // numbers like "65% royal blue" into the text.
         let described: Vec<String> = colours
             .iter()
-            .map(|f| {
-                let share = f
-                    .data
-                    .get("share")
-                    .and_then(|v| v.as_f64())
-                    .unwrap_or(f64::from(f.confidence));
-                format!(
-                    "{} / {} ({:.0}% of the product)",
-                    f.label_en,
-                    f.label_zh,
-                    share * 100.0
-                )
+            .enumerate()
+            .map(|(i, f)| {
+                let role = if i == 0 { "main colour" } else { "also" };
+                format!("{} / {} ({role})", f.label_en, f.label_zh)
             })
             .collect();
         lines.push(format!("colours: {}", described.join(", ")));
