@@ -176,23 +176,8 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     out.extend(13u32.to_be_bytes());
     out.extend(&ihdr);
-    out.extend(crc32(&ihdr).to_be_bytes());
+    out.extend(crc32fast::hash(&ihdr).to_be_bytes());
     out
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffffu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[test]
