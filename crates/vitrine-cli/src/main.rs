@@ -1,5 +1,6 @@
 //! `vitrine`: Vitrine from the command line.
 
+mod bench;
 mod commands;
 
 use std::path::PathBuf;
@@ -57,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::samples::SamplesCommand,
     },
+    /// Benchmark the engine against llama.cpp on the same GGUF files
+    Bench(bench::BenchArgs),
+    /// One timed engine run for `vitrine bench` (reads a request on stdin)
+    #[command(hide = true)]
+    BenchWorker,
 }
 
 fn main() -> ExitCode {
@@ -89,6 +95,8 @@ fn main() -> ExitCode {
             Command::Drafts { command } => commands::drafts::run(&ctx, command).await,
             Command::Models { command } => commands::models::run(&ctx, command).await,
             Command::Samples { command } => commands::samples::run(&ctx, command).await,
+            Command::Bench(args) => bench::run(&ctx, args).await,
+            Command::BenchWorker => bench::worker(),
         }
     });
     match result {

@@ -239,3 +239,37 @@ fn fetch_from_a_local_file_verifies_and_is_idempotent() {
         .collect();
     assert_eq!(names, vec!["smollm2-135m-instruct-q4_1.gguf".to_string()]);
 }
+
+#[test]
+fn bench_worker_times_prompt_and_generation() {
+    // The engine side of `vitrine bench` (the llama.cpp side needs a
+    // from-source build and runs in the bench, not in CI).
+    let data = tempfile::tempdir().unwrap();
+    let req = serde_json::json!({
+        "model": shared_models_dir().join("smollm2-135m-instruct-q4_1.gguf"),
+        "id": "smollm2-135m",
+        "threads": 1,
+        "prompt_ids": (1..=40).collect::<Vec<u32>>(),
+        "gen_tokens": 8,
+        "n_ctx": 64,
+    });
+    let mut child = vitrine(data.path())
+        .args(["--threads", "1", "bench-worker"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(req.to_string().as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t: serde_json::Value = serde_json::from_slice(&o.stdout).expect("timing json");
+    assert!(t["prompt_s"].as_f64().unwrap() > 0.0);
+    assert!(t["gen_s"].as_f64().unwrap() > 0.0);
+}

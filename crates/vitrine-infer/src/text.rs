@@ -72,6 +72,13 @@ pub struct Generation {
     pub total_time: Duration,
 }
 
+/// Wall-clock times of [`CandleTextModel::time_raw`].
+#[derive(Debug, Clone, Copy)]
+pub struct RawTiming {
+    pub prompt_time: Duration,
+    pub gen_time: Duration,
+}
+
 /// A shared flag to stop a generation between two tokens.
 #[derive(Debug, Clone, Default)]
 pub struct CancelToken(Arc<AtomicBool>);
@@ -259,6 +266,34 @@ impl CandleTextModel {
         let mut c = factory.json(schema)?;
         c.consume(prefill)?;
         Ok(c)
+    }
+
+    /// Time prompt processing of `prompt` (one batch) and `gen_tokens`
+    /// greedy steps after it, end-of-turn ignored: the benchmark's
+    /// measurement, comparable with llama.cpp's eval of the same ids.
+    pub fn time_raw(&mut self, prompt: &[u32], gen_tokens: usize) -> Result<RawTiming> {
+        if prompt.is_empty() || prompt.len() + gen_tokens >= self.context_length {
+            return Err(InferError::PromptTooLong {
+                id: self.id.clone(),
+                tokens: prompt.len() + gen_tokens,
+                limit: self.context_length,
+            });
+        }
+        self.weights.clear_kv_cache();
+        let t = Instant::now();
+        let mut logits = self.logits(prompt, 0)?;
+        let prompt_time = t.elapsed();
+        let t = Instant::now();
+        for pos in prompt.len()..prompt.len() + gen_tokens {
+            let next = logits.argmax(0)?.to_scalar::<u32>()?;
+            logits = self.logits(&[next], pos)?;
+        }
+        let gen_time = t.elapsed();
+        self.weights.clear_kv_cache();
+        Ok(RawTiming {
+            prompt_time,
+            gen_time,
+        })
     }
 
     fn logits(&mut self, ids: &[u32], pos: usize) -> Result<Tensor> {
