@@ -7,6 +7,7 @@ pub mod constrained;
 pub mod device;
 pub mod error;
 pub mod fetch;
+pub mod gguf_guard;
 pub mod manifest;
 pub mod registry;
 pub mod text;

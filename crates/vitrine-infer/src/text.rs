@@ -151,6 +151,7 @@ pub struct CandleTextModel {
 
 /// Read only a GGUF's metadata (tokenizer, template, architecture).
 pub fn read_gguf_header(path: &Path) -> Result<(gguf_file::Content, File)> {
+    crate::gguf_guard::check_gguf_header(path)?;
     let mut file = File::open(path).map_err(io_err(path))?;
     let content = gguf_file::Content::read(&mut file).map_err(|e| InferError::BadModelFile {
         path: path.to_path_buf(),
