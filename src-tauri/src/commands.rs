@@ -201,12 +201,19 @@ pub async fn generate_listing(
             tracing::warn!(%err, "could not send a generation event to the window");
         }
     });
+    // Each press of Generate is a new variant: a fresh seed, which the
+    // draft's provenance records so the text stays reproducible.
+    let mut params = vitrine_core::studio::listing_params();
+    params.seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(params.seed);
     let request = ListingRequest {
         product_id,
         lang,
         marketplace,
         model: model.filter(|m| !m.is_empty()),
-        params: None,
+        params: Some(params),
     };
     let draft = studio
         .generate_listing(request, on_event, guard.token())

@@ -15,6 +15,8 @@ use vitrine_infer::{CandleTextModel, GgufTokenizer, Manifest, ModelStore};
 
 use crate::commands::Context;
 
+mod structured;
+
 const RUNNER: &str = include_str!("llamacpp_runner.py");
 const LLAMA_CPP_PYTHON: &str = "llama-cpp-python==0.3.36";
 /// Product copy, repeated until the prompt has the requested length.
@@ -42,6 +44,10 @@ pub struct BenchArgs {
     /// One JSON object per model and thread count
     #[arg(long)]
     json: bool,
+    /// Instead of the llama.cpp comparison: N JSON-schema-constrained
+    /// generations per model, counting valid ones and timing the mask
+    #[arg(long, value_name = "N")]
+    structured: Option<usize>,
 }
 
 /// What both runners read on stdin.
@@ -101,6 +107,20 @@ pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
                 spec.id
             );
         }
+    }
+    if let Some(n) = args.structured {
+        for spec in &specs {
+            let path = store.path_for(spec);
+            let spec = spec.clone();
+            let row = tokio::task::spawn_blocking(move || structured::run_model(&spec, &path, n))
+                .await??;
+            if args.json {
+                println!("{}", serde_json::to_string(&row)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&row)?);
+            }
+        }
+        return Ok(());
     }
     if args.runs == 0 || args.prompt_tokens == 0 {
         bail!("--runs and --prompt-tokens must be at least 1");
