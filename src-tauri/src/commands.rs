@@ -214,6 +214,7 @@ pub async fn generate_listing(
         marketplace,
         model: model.filter(|m| !m.is_empty()),
         params: Some(params),
+        use_cache: true,
     };
     let draft = studio
         .generate_listing(request, on_event, guard.token())

@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::samples::SamplesCommand,
     },
+    /// The generation cache: stats, clear
+    Cache {
+        #[command(subcommand)]
+        command: commands::cache::CacheCommand,
+    },
     /// Benchmark the engine against llama.cpp on the same GGUF files
     Bench(bench::BenchArgs),
     /// One timed engine run for `vitrine bench` (reads a request on stdin)
@@ -95,6 +100,7 @@ fn main() -> ExitCode {
             Command::Drafts { command } => commands::drafts::run(&ctx, command).await,
             Command::Models { command } => commands::models::run(&ctx, command).await,
             Command::Samples { command } => commands::samples::run(&ctx, command).await,
+            Command::Cache { command } => commands::cache::run(&ctx, command).await,
             Command::Bench(args) => bench::run(&ctx, args).await,
             Command::BenchWorker => bench::worker(),
         }

@@ -273,3 +273,49 @@ fn bench_worker_times_prompt_and_generation() {
     assert!(t["prompt_s"].as_f64().unwrap() > 0.0);
     assert!(t["gen_s"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn an_identical_request_is_answered_from_the_generation_cache() {
+    let data = tempfile::tempdir().unwrap();
+    let photo = samples().join("hoodie-03.png");
+    let listing = |extra: &[&str]| -> serde_json::Value {
+        let o = run(vitrine(data.path())
+            .args(["listing", "--json", "--model", "smollm2-135m"])
+            .args(extra)
+            .arg(&photo));
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let first = listing(&[]);
+    let second = listing(&[]);
+    let provenance = |v: &serde_json::Value| v["draft"]["versions"][0]["provenance"].clone();
+    assert_eq!(provenance(&first)["cached"], false);
+    assert_eq!(provenance(&second)["cached"], true);
+    assert_eq!(first["listing"], second["listing"]);
+    assert_ne!(
+        first["draft_id"], second["draft_id"],
+        "a cached answer is still a new draft"
+    );
+
+    let third = listing(&["--no-cache"]);
+    assert_eq!(provenance(&third)["cached"], false);
+    assert_eq!(
+        first["listing"], third["listing"],
+        "same seed, same model: same text"
+    );
+    // A different seed is a different request.
+    let fourth = listing(&["--seed", "7"]);
+    assert_eq!(provenance(&fourth)["cached"], false);
+
+    let o = run(vitrine(data.path()).args(["cache", "stats", "--json"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stats: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(stats["hits"].as_i64().unwrap() >= 1, "{stats}");
+    assert!(stats["misses"].as_i64().unwrap() >= 3, "{stats}");
+
+    let o = run(vitrine(data.path()).args(["cache", "clear"]));
+    assert!(o.status.success());
+    let o = run(vitrine(data.path()).args(["cache", "stats", "--json"]));
+    let stats: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(stats["entries"], 0);
+}

@@ -12,6 +12,7 @@ use vitrine_infer::{
     GenerationParams, Manifest, ModelStatus, ModelStore, TextModel,
 };
 
+use crate::cache;
 use crate::error::{CoreError, Result};
 use crate::listing::{self, Lang};
 use crate::paths::DataDir;
@@ -30,6 +31,9 @@ pub struct ListingRequest {
     pub model: Option<String>,
     /// Sampling settings; the listing defaults when `None`.
     pub params: Option<GenerationParams>,
+    /// Answer from the generation cache when an identical request was
+    /// answered before (same model file, prompt, parameters and seed).
+    pub use_cache: bool,
 }
 
 /// Progress of a generation, streamed to the CLI and the app.
@@ -61,7 +65,6 @@ pub fn listing_params() -> GenerationParams {
 
 struct LoadedModel {
     id: String,
-    sha256: String,
     model: Box<dyn TextModel>,
 }
 
@@ -165,49 +168,27 @@ impl Studio {
         let mut params = req.params.clone().unwrap_or_else(listing_params);
         params.json_schema = Some(listing::schema(&mp));
 
-        let loaded = Arc::clone(&self.loaded);
-        let path = self.models.path_for(&spec);
-        let device = self.device;
+        let mut generator = Generator {
+            loaded: Arc::clone(&self.loaded),
+            path: self.models.path_for(&spec),
+            spec,
+            device: self.device,
+            store: self.store.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            use_cache: req.use_cache,
+            cancel,
+        };
         let mp_for_task = mp.clone();
-        let task = tokio::task::spawn_blocking(
-            move || -> Result<(Listing, Provenance, Vec<String>)> {
-                let mut guard = loaded
-                    .lock()
-                    .map_err(|_| CoreError::Task("model lock poisoned".into()))?;
-                if guard.as_ref().map(|l| l.id.as_str()) != Some(spec.id.as_str()) {
-                    // Free the old model before loading the next: two may not fit.
-                    *guard = None;
-                    on_event(GenerationEvent::LoadingModel {
-                        model_id: spec.id.clone(),
-                    });
-                    let t = Instant::now();
-                    let dev = select_device(device)?;
-                    let model = CandleTextModel::load(&spec.id, &path, &dev)?;
-                    tracing::info!(model = %spec.id, device = vitrine_infer::device::device_name(&dev), ms = t.elapsed().as_millis() as u64, "model loaded");
-                    on_event(GenerationEvent::ModelLoaded {
-                        model_id: spec.id.clone(),
-                        ms: t.elapsed().as_millis() as u64,
-                    });
-                    *guard = Some(LoadedModel {
-                        id: spec.id.clone(),
-                        sha256: spec.sha256.clone(),
-                        model: Box::new(model),
-                    });
-                }
-                let loaded = guard
-                    .as_mut()
-                    .ok_or_else(|| CoreError::Task("model not loaded".into()))?;
-                run_listing(
-                    loaded,
-                    &product,
-                    &mp_for_task,
-                    lang,
-                    &params,
-                    &mut on_event,
-                    &cancel,
-                )
-            },
-        );
+        let task = tokio::task::spawn_blocking(move || {
+            run_listing(
+                &mut generator,
+                &product,
+                &mp_for_task,
+                lang,
+                &params,
+                &mut on_event,
+            )
+        });
         let (listing, provenance, _warnings) =
             task.await.map_err(|e| CoreError::Task(e.to_string()))??;
         self.store
@@ -223,20 +204,119 @@ impl Studio {
     }
 }
 
+/// One model call's result, from the model or from the cache.
+struct Answer {
+    text: String,
+    prompt_tokens: usize,
+    generated_tokens: usize,
+    time_to_first_token_ms: u64,
+    cached: bool,
+}
+
+/// Runs generations for a pipeline: answers from the generation cache when
+/// it can, and loads the model only when it must.
+struct Generator {
+    loaded: Arc<Mutex<Option<LoadedModel>>>,
+    spec: vitrine_infer::ModelSpec,
+    path: std::path::PathBuf,
+    device: DevicePref,
+    store: Store,
+    runtime: tokio::runtime::Handle,
+    use_cache: bool,
+    cancel: CancelToken,
+}
+
+impl Generator {
+    fn generate(
+        &mut self,
+        messages: &[ChatMessage],
+        prefill: &str,
+        params: &GenerationParams,
+        on_event: &mut dyn FnMut(GenerationEvent),
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Answer> {
+        let key = cache::key(&self.spec.sha256, messages, prefill, params)?;
+        if self.use_cache {
+            if let Some(hit) = self.runtime.block_on(self.store.cache_get(&key))? {
+                tracing::info!(model = %self.spec.id, "answered from the generation cache");
+                on_text(&hit.text);
+                return Ok(Answer {
+                    text: hit.text,
+                    prompt_tokens: hit.prompt_tokens,
+                    generated_tokens: hit.generated_tokens,
+                    time_to_first_token_ms: 0,
+                    cached: true,
+                });
+            }
+        }
+        let mut guard = self
+            .loaded
+            .lock()
+            .map_err(|_| CoreError::Task("model lock poisoned".into()))?;
+        if guard.as_ref().map(|l| l.id.as_str()) != Some(self.spec.id.as_str()) {
+            // Free the old model before loading the next: two may not fit.
+            *guard = None;
+            on_event(GenerationEvent::LoadingModel {
+                model_id: self.spec.id.clone(),
+            });
+            let t = Instant::now();
+            let dev = select_device(self.device)?;
+            let model = CandleTextModel::load(&self.spec.id, &self.path, &dev)?;
+            let ms = t.elapsed().as_millis() as u64;
+            tracing::info!(model = %self.spec.id, device = vitrine_infer::device::device_name(&dev), ms, "model loaded");
+            on_event(GenerationEvent::ModelLoaded {
+                model_id: self.spec.id.clone(),
+                ms,
+            });
+            *guard = Some(LoadedModel {
+                id: self.spec.id.clone(),
+                model: Box::new(model),
+            });
+        }
+        let loaded = guard
+            .as_mut()
+            .ok_or_else(|| CoreError::Task("model not loaded".into()))?;
+        let g = loaded
+            .model
+            .generate(messages, prefill, params, on_text, &self.cancel)
+            .map_err(|e| match e {
+                vitrine_infer::InferError::Cancelled => CoreError::Cancelled,
+                other => other.into(),
+            })?;
+        let answer = Answer {
+            text: g.text,
+            prompt_tokens: g.prompt_tokens,
+            generated_tokens: g.generated_tokens,
+            time_to_first_token_ms: g.time_to_first_token.as_millis() as u64,
+            cached: false,
+        };
+        // Only complete answers are worth repeating.
+        if g.stop != vitrine_infer::StopReason::ContextFull {
+            let stored = cache::CachedGeneration {
+                text: answer.text.clone(),
+                prompt_tokens: answer.prompt_tokens,
+                generated_tokens: answer.generated_tokens,
+            };
+            self.runtime.block_on(self.store.cache_put(
+                &key,
+                &self.spec.id,
+                &self.spec.sha256,
+                &stored,
+            ))?;
+        }
+        Ok(answer)
+    }
+}
+
 fn run_listing(
-    loaded: &mut LoadedModel,
+    generator: &mut Generator,
     product: &ProductDetail,
     mp: &listing::Marketplace,
     lang: Lang,
     params: &GenerationParams,
     on_event: &mut Box<dyn FnMut(GenerationEvent) + Send>,
-    cancel: &CancelToken,
 ) -> Result<(Listing, Provenance, Vec<String>)> {
-    let model = loaded.model.as_mut();
-    let facts = {
-        let neutralise = |s: &str| model.neutralise(s);
-        listing::prompt_facts(&product.name, &product.facts, &neutralise)
-    };
+    let facts = listing::prompt_facts(&product.name, &product.facts, &listing::strip_chat_markup);
     let mut messages = listing::build_messages(&facts, mp, lang);
     let prompt_sha256 = hex::encode(Sha256::digest(
         serde_json::to_vec(&messages).map_err(|e| CoreError::Task(e.to_string()))?,
@@ -247,6 +327,7 @@ fn run_listing(
     let mut prompt_tokens = 0;
     let mut generated_tokens = 0;
     let mut ttft_ms = None;
+    let mut all_cached = true;
     let started = Instant::now();
     loop {
         attempts += 1;
@@ -256,30 +337,30 @@ fn run_listing(
         // Stop as soon as the JSON object closes: whatever a model adds after
         // it is chatter that costs time.
         let mut so_far = prefix.clone();
+        // Tokens and load events both go to `on_event`, from two callbacks
+        // that are never active at the same time.
+        let sink = std::cell::RefCell::new(&mut *on_event);
         let mut forward = |piece: &str| {
-            on_event(GenerationEvent::Token {
+            (sink.borrow_mut())(GenerationEvent::Token {
                 text: piece.to_string(),
             });
             so_far.push_str(piece);
             listing::extract_json_object(&so_far).is_none()
         };
-        let generation = model
-            .generate(&messages, &prefix, params, &mut forward, cancel)
-            .map_err(|e| match e {
-                vitrine_infer::InferError::Cancelled => CoreError::Cancelled,
-                other => other.into(),
-            })?;
-        prompt_tokens += generation.prompt_tokens;
-        generated_tokens += generation.generated_tokens;
-        ttft_ms.get_or_insert(generation.time_to_first_token.as_millis() as u64);
-        let reply = format!("{prefix}{}", generation.text);
+        let mut events = |ev: GenerationEvent| (sink.borrow_mut())(ev);
+        let answer = generator.generate(&messages, &prefix, params, &mut events, &mut forward)?;
+        all_cached &= answer.cached;
+        prompt_tokens += answer.prompt_tokens;
+        generated_tokens += answer.generated_tokens;
+        ttft_ms.get_or_insert(answer.time_to_first_token_ms);
+        let reply = format!("{prefix}{}", answer.text);
         let (listing, check) =
             listing::parse_and_validate(&reply, mp, facts.dominant_colour.as_ref());
         match listing {
             Some(listing) if check.errors.is_empty() => {
                 let provenance = Provenance {
-                    model_id: loaded.id.clone(),
-                    model_sha256: loaded.sha256.clone(),
+                    model_id: generator.spec.id.clone(),
+                    model_sha256: generator.spec.sha256.clone(),
                     prompt_sha256,
                     sampling: serde_json::to_value(params).unwrap_or_default(),
                     facts_used: facts.fact_ids.clone(),
@@ -288,6 +369,7 @@ fn run_listing(
                     time_to_first_token_ms: ttft_ms.unwrap_or_default(),
                     total_ms: started.elapsed().as_millis() as u64,
                     attempts,
+                    cached: all_cached,
                 };
                 return Ok((listing, provenance, check.warnings));
             }

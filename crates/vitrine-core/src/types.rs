@@ -152,6 +152,9 @@ pub struct Provenance {
     pub total_ms: u64,
     /// Number of generation attempts (1, or 2 after a repair).
     pub attempts: u32,
+    /// Every attempt was answered from the generation cache.
+    #[serde(default)]
+    pub cached: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

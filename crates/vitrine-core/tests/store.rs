@@ -42,6 +42,7 @@ fn provenance() -> Provenance {
         time_to_first_token_ms: 35,
         total_ms: 900,
         attempts: 1,
+        cached: false,
     }
 }
 
@@ -59,6 +60,8 @@ async fn migrations_create_the_schema_on_a_new_file() {
         "facts",
         "drafts",
         "draft_versions",
+        "generation_cache",
+        "generation_cache_stats",
         "_sqlx_migrations",
     ] {
         assert!(
@@ -366,4 +369,39 @@ async fn concurrent_edits_get_distinct_versions() {
         .map(|v| v.version)
         .collect();
     assert_eq!(versions, (1..=9).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn generation_cache_round_trip_and_stats() {
+    use vitrine_core::cache::{key, CachedGeneration};
+    use vitrine_infer::{ChatMessage, GenerationParams};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("v.db")).await.unwrap();
+    let msgs = [ChatMessage::user("Write a title.")];
+    let params = GenerationParams::default();
+    let k = key("aa", &msgs, "{", &params).unwrap();
+    // Another model file, seed or prefill is another request.
+    assert_ne!(k, key("bb", &msgs, "{", &params).unwrap());
+    assert_ne!(k, key("aa", &msgs, "", &params).unwrap());
+    let reseeded = GenerationParams {
+        seed: params.seed + 1,
+        ..params.clone()
+    };
+    assert_ne!(k, key("aa", &msgs, "{", &reseeded).unwrap());
+
+    assert!(store.cache_get(&k).await.unwrap().is_none());
+    let answer = CachedGeneration {
+        text: "Navy Hoodie\"}".into(),
+        prompt_tokens: 12,
+        generated_tokens: 5,
+    };
+    store.cache_put(&k, "m", "aa", &answer).await.unwrap();
+    let hit = store.cache_get(&k).await.unwrap().expect("hit");
+    assert_eq!(hit.text, answer.text);
+    assert_eq!((hit.prompt_tokens, hit.generated_tokens), (12, 5));
+    let stats = store.cache_stats().await.unwrap();
+    assert_eq!((stats.entries, stats.hits, stats.misses), (1, 1, 1));
+    assert_eq!(store.cache_clear().await.unwrap(), 1);
+    assert!(store.cache_get(&k).await.unwrap().is_none());
 }

@@ -32,6 +32,9 @@ pub struct ListingArgs {
     /// Print one JSON object per photo instead of streaming text
     #[arg(long)]
     json: bool,
+    /// Always run the model, even for a request answered before
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Serialize)]
@@ -91,6 +94,7 @@ pub async fn run(ctx: &Context, args: ListingArgs) -> Result<()> {
             marketplace: args.marketplace.clone(),
             model: args.model.clone(),
             params: Some(params),
+            use_cache: !args.no_cache,
         };
         let spinner = ProgressBar::new_spinner();
         spinner.set_style(
@@ -151,7 +155,12 @@ pub async fn run(ctx: &Context, args: ListingArgs) -> Result<()> {
         } else {
             println!("\n");
             print_listing(&version.listing);
-            if let Some(p) = &version.provenance {
+            if let Some(p) = version.provenance.as_ref().filter(|p| p.cached) {
+                eprintln!(
+                    "\nSaved draft {} (product {}). {} · answered from the generation cache (--no-cache to run the model)",
+                    draft.id, draft.product_id, p.model_id
+                );
+            } else if let Some(p) = &version.provenance {
                 eprintln!(
                     "\nSaved draft {} (product {}). {} · first token {:.1} s · total {:.1} s · {} tokens",
                     draft.id,

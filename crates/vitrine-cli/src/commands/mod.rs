@@ -1,3 +1,4 @@
+pub mod cache;
 pub mod drafts;
 pub mod listing;
 pub mod models;
