@@ -91,6 +91,8 @@ describe("renderDraft", () => {
           time_to_first_token_ms: 100,
           total_ms: 2500,
           attempts: 2,
+          cached: false,
+          warnings: ["<img src=x onerror=alert(1)>"],
         },
         author: "model",
         created_at: "2026-11-28T10:01:00Z",
@@ -108,6 +110,8 @@ describe("renderDraft", () => {
     expect(meta).toContain("smollm2-135m");
     expect(meta).toContain("50 tokens in 2.5 s");
     expect(meta).toContain("2 attempts");
+    // Check warnings are shown, as text.
+    expect(node.querySelector('[data-testid="draft-warnings"]')?.textContent).toBe("<img src=x onerror=alert(1)>");
   });
 });
 

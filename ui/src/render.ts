@@ -127,10 +127,17 @@ export function renderDraft(draft: Draft): HTMLElement {
     draft.marketplace,
     draft.status,
     p ? p.model_id : current.author,
-    p ? `${p.generated_tokens} tokens in ${(p.total_ms / 1000).toFixed(1)} s` : null,
+    p && p.cached ? "from the generation cache" : null,
+    p && !p.cached ? `${p.generated_tokens} tokens in ${(p.total_ms / 1000).toFixed(1)} s` : null,
     p && p.attempts > 1 ? `${p.attempts} attempts` : null,
   ].filter((x): x is string => Boolean(x));
   wrap.append(el("p", { class: "draft-meta", testid: "draft-meta" }, meta.join(" · ")), renderListing(current.listing, draft.lang));
+  const warnings = p?.warnings ?? [];
+  if (warnings.length > 0) {
+    const list = el("ul", { class: "draft-warnings", testid: "draft-warnings", attrs: { "aria-label": "Check warnings" } });
+    for (const w of warnings) list.appendChild(el("li", {}, w));
+    wrap.appendChild(list);
+  }
   return wrap;
 }
 

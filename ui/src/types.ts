@@ -97,6 +97,10 @@ export interface Provenance {
   time_to_first_token_ms: number;
   total_ms: number;
   attempts: number;
+  /** Answered from the generation cache. */
+  cached: boolean;
+  /** What the checks noticed without rejecting the text. */
+  warnings: string[];
 }
 
 export interface DraftVersion {

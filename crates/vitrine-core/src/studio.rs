@@ -189,8 +189,7 @@ impl Studio {
                 &mut on_event,
             )
         });
-        let (listing, provenance, _warnings) =
-            task.await.map_err(|e| CoreError::Task(e.to_string()))??;
+        let (listing, provenance) = task.await.map_err(|e| CoreError::Task(e.to_string()))??;
         self.store
             .create_draft(
                 req.product_id,
@@ -315,7 +314,7 @@ fn run_listing(
     lang: Lang,
     params: &GenerationParams,
     on_event: &mut Box<dyn FnMut(GenerationEvent) + Send>,
-) -> Result<(Listing, Provenance, Vec<String>)> {
+) -> Result<(Listing, Provenance)> {
     let facts = listing::prompt_facts(&product.name, &product.facts, &listing::strip_chat_markup);
     let mut messages = listing::build_messages(&facts, mp, lang);
     let prompt_sha256 = hex::encode(Sha256::digest(
@@ -370,8 +369,9 @@ fn run_listing(
                     total_ms: started.elapsed().as_millis() as u64,
                     attempts,
                     cached: all_cached,
+                    warnings: check.warnings,
                 };
-                return Ok((listing, provenance, check.warnings));
+                return Ok((listing, provenance));
             }
             _ if attempts >= 2 => {
                 return Err(CoreError::InvalidModelOutput {

@@ -155,6 +155,10 @@ pub struct Provenance {
     /// Every attempt was answered from the generation cache.
     #[serde(default)]
     pub cached: bool,
+    /// What the checks noticed without rejecting the text (e.g. fewer
+    /// bullets than the marketplace wants), for the reviewer.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -43,6 +43,7 @@ fn provenance() -> Provenance {
         total_ms: 900,
         attempts: 1,
         cached: false,
+        warnings: vec![],
     }
 }
 
