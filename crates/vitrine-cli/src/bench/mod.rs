@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use vitrine_infer::text::read_gguf_header;
 use vitrine_infer::{CandleTextModel, GgufTokenizer, Manifest, ModelStore};
 
-use crate::commands::Context;
+use crate::commands::{cache_dir, Context};
 
 mod structured;
 
@@ -270,15 +270,6 @@ fn median(runs: &[RunTiming]) -> RunTiming {
 
 fn round(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
-}
-
-fn cache_dir() -> PathBuf {
-    std::env::var_os("VITRINE_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            directories::ProjectDirs::from("", "", "vitrine").map(|d| d.cache_dir().to_path_buf())
-        })
-        .unwrap_or_else(|| std::env::temp_dir().join("vitrine-cache"))
 }
 
 /// The bench's own Python with llama-cpp-python: `VITRINE_LLAMACPP_PYTHON`

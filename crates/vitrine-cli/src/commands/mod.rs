@@ -36,6 +36,18 @@ impl Context {
     }
 }
 
+/// Where downloads (wheels, the bench's venv) are kept between runs:
+/// `VITRINE_CACHE_DIR`, else the platform's cache dir.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("VITRINE_CACHE_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            directories::ProjectDirs::from("", "", "vitrine").map(|d| d.cache_dir().to_path_buf())
+        })
+        .unwrap_or_else(|| std::env::temp_dir().join("vitrine-cache"))
+}
+
 /// Print a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);

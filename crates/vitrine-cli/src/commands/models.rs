@@ -3,7 +3,7 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use vitrine_infer::{fetch_model, FetchEvent, FetchOptions, Manifest, ModelStore};
 
-use super::{print_json, Context};
+use super::{cache_dir, print_json, Context};
 
 #[derive(Subcommand)]
 pub enum ModelsCommand {
@@ -34,15 +34,6 @@ fn human(bytes: u64) -> String {
     } else {
         format!("{mb:.0} MB")
     }
-}
-
-fn cache_dir() -> std::path::PathBuf {
-    std::env::var_os("VITRINE_CACHE_DIR")
-        .map(Into::into)
-        .or_else(|| {
-            directories::ProjectDirs::from("", "", "vitrine").map(|d| d.cache_dir().to_path_buf())
-        })
-        .unwrap_or_else(|| std::env::temp_dir().join("vitrine-cache"))
 }
 
 pub async fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {

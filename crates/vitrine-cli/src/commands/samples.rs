@@ -46,14 +46,7 @@ pub async fn run(ctx: &Context, cmd: SamplesCommand) -> Result<()> {
         None => ctx.dirs()?.root().join("samples"),
     };
     let file: SamplesFile = toml::from_str(SAMPLES).context("assets/samples.toml")?;
-    let cache = std::env::var_os("VITRINE_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            directories::ProjectDirs::from("", "", "vitrine").map(|d| d.cache_dir().to_path_buf())
-        })
-        .unwrap_or_else(|| std::env::temp_dir().join("vitrine-cache"))
-        .join("wheels")
-        .join("samples");
+    let cache = super::cache_dir().join("wheels").join("samples");
     let python = std::env::var("VITRINE_PYTHON").unwrap_or_else(|_| "python3".into());
     let missing: Vec<&Sample> = file
         .sample
