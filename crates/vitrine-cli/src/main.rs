@@ -102,7 +102,7 @@ fn main() -> ExitCode {
             Command::Samples { command } => commands::samples::run(&ctx, command).await,
             Command::Cache { command } => commands::cache::run(&ctx, command).await,
             Command::Bench(args) => bench::run(&ctx, args).await,
-            Command::BenchWorker => bench::worker(),
+            Command::BenchWorker => bench::worker(&ctx),
         }
     });
     match result {

@@ -112,8 +112,10 @@ pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
         for spec in &specs {
             let path = store.path_for(spec);
             let spec = spec.clone();
-            let row = tokio::task::spawn_blocking(move || structured::run_model(&spec, &path, n))
-                .await??;
+            let device = ctx.device_pref()?;
+            let row =
+                tokio::task::spawn_blocking(move || structured::run_model(&spec, &path, device, n))
+                    .await??;
             if args.json {
                 println!("{}", serde_json::to_string(&row)?);
             } else {
@@ -151,7 +153,11 @@ pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
             let (mut ours, mut theirs) = (Vec::new(), Vec::new());
             for _ in 0..args.runs {
                 let mut cmd = Command::new(&me);
-                cmd.args(["--threads", &threads.to_string(), "bench-worker"]);
+                cmd.args(["--threads", &threads.to_string()]);
+                if let Some(device) = &ctx.device {
+                    cmd.args(["--device", device]);
+                }
+                cmd.arg("bench-worker");
                 ours.push(run_child(cmd, &body).context("vitrine run")?);
                 let mut cmd = Command::new(&python);
                 cmd.arg(&runner);
@@ -194,12 +200,12 @@ pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
 }
 
 /// The hidden `bench-worker` subcommand: one timed run of our engine.
-pub fn worker() -> Result<()> {
+pub fn worker(ctx: &Context) -> Result<()> {
     let req: RunRequest =
         serde_json::from_reader(std::io::stdin()).context("reading the bench request")?;
-    // The CPU is what the bench compares; GPU figures come from a CUDA build
-    // with VITRINE_DEVICE set, through `vitrine listing`.
-    let device = vitrine_infer::select_device(vitrine_infer::DevicePref::from_env()?)?;
+    // Like every command: --device / VITRINE_DEVICE, so a CUDA build run
+    // with --device cuda benchmarks the GPU.
+    let device = vitrine_infer::select_device(ctx.device_pref()?)?;
     let mut model = CandleTextModel::load(&req.id, &req.model, &device)?;
     let t = model.time_raw(&req.prompt_ids, req.gen_tokens)?;
     println!(

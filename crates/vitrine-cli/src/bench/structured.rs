@@ -62,8 +62,13 @@ impl PerToken {
     }
 }
 
-pub fn run_model(spec: &ModelSpec, path: &std::path::Path, n: usize) -> Result<StructuredRow> {
-    let device = vitrine_infer::select_device(vitrine_infer::DevicePref::from_env()?)?;
+pub fn run_model(
+    spec: &ModelSpec,
+    path: &std::path::Path,
+    device: vitrine_infer::DevicePref,
+    n: usize,
+) -> Result<StructuredRow> {
+    let device = vitrine_infer::select_device(device)?;
     let mut model = CandleTextModel::load(&spec.id, path, &device)?;
     let messages = vec![
         ChatMessage::system("You describe products as JSON."),

@@ -27,12 +27,18 @@ impl Context {
         })
     }
 
-    pub async fn studio(&self) -> Result<Studio> {
-        let studio = Studio::open(self.dirs()?).await?;
+    /// The device preference: `--device`, else `VITRINE_DEVICE`, else auto.
+    pub fn device_pref(&self) -> Result<DevicePref> {
         Ok(match &self.device {
-            Some(d) => studio.with_device(d.parse::<DevicePref>()?),
-            None => studio,
+            Some(d) => d.parse()?,
+            None => DevicePref::from_env()?,
         })
+    }
+
+    pub async fn studio(&self) -> Result<Studio> {
+        Ok(Studio::open(self.dirs()?)
+            .await?
+            .with_device(self.device_pref()?))
     }
 }
 

@@ -42,12 +42,7 @@ pub async fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
     let store = ModelStore::new(dirs.models_dir());
     match cmd {
         ModelsCommand::List { json } => {
-            let device = ctx
-                .device
-                .clone()
-                .unwrap_or_else(|| std::env::var("VITRINE_DEVICE").unwrap_or_default());
-            let pref: vitrine_infer::DevicePref = device.parse()?;
-            let dev = vitrine_infer::select_device(pref)?;
+            let dev = vitrine_infer::select_device(ctx.device_pref()?)?;
             let status = store.status(&manifest);
             if json {
                 return print_json(&serde_json::json!({
