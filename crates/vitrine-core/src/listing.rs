@@ -78,11 +78,9 @@ pub struct PromptFacts {
     pub dominant_colour: Option<(String, String)>,
 }
 
-pub fn prompt_facts(
-    product_name: &str,
-    facts: &[Fact],
-    neutralise: &dyn Fn(&str) -> String,
-) -> PromptFacts {
+/// What the prompt says about the product. Text that came from the user
+/// (file names, facts) passes through [`strip_chat_markup`].
+pub fn prompt_facts(product_name: &str, facts: &[Fact]) -> PromptFacts {
     // File names carry numbering ("hoodie 02") that has no place in copy.
     let hint: Vec<&str> = product_name
         .split_whitespace()
@@ -90,7 +88,7 @@ pub fn prompt_facts(
         .collect();
     let mut lines = vec![format!(
         "kind of product (from the photo's file name): {}",
-        neutralise(&hint.join(" "))
+        strip_chat_markup(&hint.join(" "))
     )];
     let mut fact_ids = Vec::new();
     let mut colours: Vec<&Fact> = facts.iter().filter(|f| f.key == "colour").collect();
@@ -118,8 +116,8 @@ pub fn prompt_facts(
     for f in facts.iter().filter(|f| f.key != "colour") {
         lines.push(format!(
             "{}: {}",
-            neutralise(&f.key),
-            neutralise(&f.label_en)
+            strip_chat_markup(&f.key),
+            strip_chat_markup(&f.label_en)
         ));
         fact_ids.push(f.id);
     }

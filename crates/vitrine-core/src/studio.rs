@@ -315,7 +315,7 @@ fn run_listing(
     params: &GenerationParams,
     on_event: &mut Box<dyn FnMut(GenerationEvent) + Send>,
 ) -> Result<(Listing, Provenance)> {
-    let facts = listing::prompt_facts(&product.name, &product.facts, &listing::strip_chat_markup);
+    let facts = listing::prompt_facts(&product.name, &product.facts);
     let mut messages = listing::build_messages(&facts, mp, lang);
     let prompt_sha256 = hex::encode(Sha256::digest(
         serde_json::to_vec(&messages).map_err(|e| CoreError::Task(e.to_string()))?,

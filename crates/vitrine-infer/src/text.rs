@@ -100,8 +100,6 @@ impl CancelToken {
 pub trait TextModel: Send {
     fn id(&self) -> &str;
     fn context_length(&self) -> usize;
-    /// Strip markup that could forge chat turns out of untrusted text.
-    fn neutralise(&self, text: &str) -> String;
     /// Generate the assistant's reply to `messages`. `prefill` is text the
     /// reply is forced to start with (e.g. `{"title": "`); it is not part of
     /// the returned or streamed text. `on_text` receives each new piece of
@@ -330,10 +328,6 @@ impl TextModel for CandleTextModel {
 
     fn context_length(&self) -> usize {
         self.context_length
-    }
-
-    fn neutralise(&self, text: &str) -> String {
-        self.tokenizer.neutralise(text)
     }
 
     fn generate(

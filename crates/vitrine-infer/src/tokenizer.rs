@@ -29,8 +29,6 @@ pub struct GgufTokenizer {
     add_bos: bool,
     /// Ids that end a turn: the GGUF's eos plus ChatML's end markers.
     stop_ids: Vec<u32>,
-    /// Text of every control token, used to keep user text from forging them.
-    control_texts: Vec<String>,
     vocab_size: usize,
 }
 
@@ -75,7 +73,6 @@ impl GgufTokenizer {
 
         let mut vocab = Map::new();
         let mut added = Vec::new();
-        let mut control_texts = Vec::new();
         for (id, tok) in tokens.iter().enumerate() {
             // Keep the first id when a string repeats, as llama.cpp's map does.
             if !vocab.contains_key(tok) {
@@ -87,9 +84,6 @@ impl GgufTokenizer {
                     "id": id, "content": tok, "single_word": false, "lstrip": false,
                     "rstrip": false, "normalized": false, "special": ty == TOKEN_TYPE_CONTROL,
                 }));
-                if ty == TOKEN_TYPE_CONTROL && !tok.is_empty() {
-                    control_texts.push(tok.clone());
-                }
             }
         }
 
@@ -158,7 +152,6 @@ impl GgufTokenizer {
             bos: meta_u32(ct, "tokenizer.ggml.bos_token_id"),
             add_bos,
             stop_ids,
-            control_texts,
             vocab_size: tokens.len(),
         })
     }
@@ -220,18 +213,6 @@ impl GgufTokenizer {
 
     pub fn vocab_size(&self) -> usize {
         self.vocab_size
-    }
-
-    /// Remove control-token markup (e.g. `<|im_end|>`) from untrusted text so
-    /// it cannot close a turn or open a new role inside a prompt.
-    pub fn neutralise(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for marker in &self.control_texts {
-            if out.contains(marker.as_str()) {
-                out = out.replace(marker.as_str(), "");
-            }
-        }
-        out
     }
 }
 
