@@ -226,16 +226,7 @@ impl Store {
             });
         }
         let draft_id = inserted.last_insert_rowid();
-        sqlx::query(
-            "INSERT INTO draft_versions (draft_id, version, content, provenance, author, created_at)
-             VALUES (?, 1, ?, ?, 'model', ?)",
-        )
-        .bind(draft_id)
-        .bind(&content)
-        .bind(&provenance)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await?;
+        insert_next_version(&mut tx, draft_id, &content, Some(&provenance), "model", &at).await?;
         let draft = load_draft(&mut tx, draft_id).await?;
         tx.commit().await?;
         tracing::debug!(draft_id, product_id, "draft created");
@@ -266,18 +257,14 @@ impl Store {
                 id: draft_id,
             });
         }
-        sqlx::query(
-            "INSERT INTO draft_versions (draft_id, version, content, provenance, author, created_at)
-             SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?
-               FROM draft_versions WHERE draft_id = ?",
+        insert_next_version(
+            &mut tx,
+            draft_id,
+            &content,
+            provenance.as_deref(),
+            author,
+            &at,
         )
-        .bind(draft_id)
-        .bind(&content)
-        .bind(&provenance)
-        .bind(author)
-        .bind(&at)
-        .bind(draft_id)
-        .execute(&mut *tx)
         .await?;
         let draft = load_draft(&mut tx, draft_id).await?;
         tx.commit().await?;
@@ -325,6 +312,32 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Append the draft's next version (1 for a new draft), inside the
+/// caller's transaction.
+async fn insert_next_version(
+    conn: &mut SqliteConnection,
+    draft_id: i64,
+    content: &str,
+    provenance: Option<&str>,
+    author: &str,
+    at: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO draft_versions (draft_id, version, content, provenance, author, created_at)
+         SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?
+           FROM draft_versions WHERE draft_id = ?",
+    )
+    .bind(draft_id)
+    .bind(content)
+    .bind(provenance)
+    .bind(author)
+    .bind(at)
+    .bind(draft_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Insert a product; returns its id.
