@@ -54,7 +54,7 @@ pub async fn run(ctx: &Context, args: ListingArgs) -> Result<()> {
     // surface after minutes of generation for the first.
     for p in &args.photos {
         if !p.exists() {
-            anyhow::bail!("{}: no such file", p.display());
+            return Err(vitrine_core::CoreError::MissingFile { path: p.clone() }.into());
         }
     }
     // Likewise a missing model is reported before anything is stored.
