@@ -9,6 +9,7 @@ pub mod error;
 pub mod fetch;
 pub mod gguf_guard;
 pub mod manifest;
+pub mod native;
 pub mod registry;
 pub mod text;
 pub mod tokenizer;
@@ -19,5 +20,7 @@ pub use error::{InferError, Result};
 pub use fetch::{fetch_model, FetchEvent, FetchOptions};
 pub use manifest::{Manifest, ModelSpec, Role, Source};
 pub use registry::{ModelStatus, ModelStore};
-pub use text::{CancelToken, CandleTextModel, Generation, GenerationParams, StopReason, TextModel};
+pub use text::{
+    CancelToken, CandleTextModel, Engine, Generation, GenerationParams, StopReason, TextModel,
+};
 pub use tokenizer::GgufTokenizer;

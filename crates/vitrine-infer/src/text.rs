@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::chat::{ChatMessage, ChatTemplate};
 use crate::constrained::{ConstraintFactory, JsonConstraint};
 use crate::error::{io_err, InferError, Result};
+use crate::native::{self, NativeModel};
 use crate::tokenizer::GgufTokenizer;
 
 /// Sampling and length settings of one generation.
@@ -65,6 +66,10 @@ pub enum StopReason {
 pub struct Generation {
     pub text: String,
     pub prompt_tokens: usize,
+    /// Prompt tokens whose keys and values were reused from the previous
+    /// request (the prefix cache) instead of being computed.
+    #[serde(default)]
+    pub cached_prompt_tokens: usize,
     pub generated_tokens: usize,
     pub stop: StopReason,
     pub time_to_first_token: Duration,
@@ -116,24 +121,52 @@ pub trait TextModel: Send {
 }
 
 enum Weights {
+    /// Our own CPU engine (see `native`).
+    Native(Box<NativeModel>),
     Llama(quantized_llama::ModelWeights),
     Qwen2(quantized_qwen2::ModelWeights),
 }
 
 impl Weights {
-    fn forward(&mut self, x: &Tensor, pos: usize) -> candle_core::Result<Tensor> {
-        match self {
-            Weights::Llama(m) => m.forward(x, pos),
-            Weights::Qwen2(m) => m.forward(x, pos),
-        }
-    }
     fn clear_kv_cache(&mut self) {
         match self {
+            Weights::Native(m) => m.clear_cache(),
             Weights::Llama(m) => m.clear_kv_cache(),
             Weights::Qwen2(m) => m.clear_kv_cache(),
         }
     }
 }
+
+/// Which engine runs a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// Ours on the CPU for the architectures it knows, candle otherwise;
+    /// `VITRINE_ENGINE=candle` forces candle (comparisons, debugging).
+    #[default]
+    Auto,
+    Native,
+    Candle,
+}
+
+impl Engine {
+    fn native_for(self, device: &Device, arch: &str) -> bool {
+        let known = native::Arch::from_name(arch).is_some();
+        match self {
+            Engine::Native => known,
+            Engine::Candle => false,
+            Engine::Auto => {
+                device.is_cpu()
+                    && known
+                    && !std::env::var("VITRINE_ENGINE")
+                        .is_ok_and(|v| v.eq_ignore_ascii_case("candle"))
+            }
+        }
+    }
+}
+
+/// Prompts are processed in chunks of this many tokens, which bounds the
+/// scratch memory of long prompts.
+const PREFILL_CHUNK: usize = 512;
 
 pub struct CandleTextModel {
     id: String,
@@ -161,6 +194,11 @@ pub fn read_gguf_header(path: &Path) -> Result<(gguf_file::Content, File)> {
 impl CandleTextModel {
     /// Load a GGUF model. The module is chosen from `general.architecture`.
     pub fn load(id: &str, path: &Path, device: &Device) -> Result<Self> {
+        Self::load_with(id, path, device, Engine::Auto)
+    }
+
+    /// [`Self::load`] with the engine chosen by the caller.
+    pub fn load_with(id: &str, path: &Path, device: &Device, engine: Engine) -> Result<Self> {
         let (content, mut file) = read_gguf_header(path)?;
         let arch = content
             .metadata
@@ -202,7 +240,16 @@ impl CandleTextModel {
             path: path.to_path_buf(),
             reason: e.to_string(),
         };
+        let use_native = engine.native_for(device, &arch);
         let (weights, context_length) = match arch.as_str() {
+            _ if use_native => {
+                let m = NativeModel::load(path, &content, native::default_threads())?;
+                tracing::debug!(
+                    kernels = native::kernel_level().name(),
+                    "native CPU engine for {arch}"
+                );
+                (Weights::Native(Box::new(m)), declared_ctx)
+            }
             // candle's llama module precomputes rotary tables for 4096 positions.
             "llama" => (
                 Weights::Llama(
@@ -279,13 +326,14 @@ impl CandleTextModel {
             });
         }
         self.weights.clear_kv_cache();
+        let never = CancelToken::new();
         let t = Instant::now();
-        let mut logits = self.logits(prompt, 0)?;
+        let mut logits = self.logits(prompt, 0, &never)?;
         let prompt_time = t.elapsed();
         let t = Instant::now();
         for pos in prompt.len()..prompt.len() + gen_tokens {
             let next = logits.argmax(0)?.to_scalar::<u32>()?;
-            logits = self.logits(&[next], pos)?;
+            logits = self.logits(&[next], pos, &never)?;
         }
         let gen_time = t.elapsed();
         self.weights.clear_kv_cache();
@@ -295,10 +343,85 @@ impl CandleTextModel {
         })
     }
 
-    fn logits(&mut self, ids: &[u32], pos: usize) -> Result<Tensor> {
-        let input = Tensor::new(ids, &self.device)?.unsqueeze(0)?;
-        let logits = self.weights.forward(&input, pos)?;
+    /// Logits after `ids`, which start at position `pos`. The native
+    /// engine checks `cancel` inside the pass (between layers) so a long
+    /// prompt can be abandoned quickly.
+    fn logits(&mut self, ids: &[u32], pos: usize, cancel: &CancelToken) -> Result<Tensor> {
+        let logits = match &mut self.weights {
+            Weights::Native(m) => {
+                debug_assert_eq!(m.cached_tokens().len(), pos);
+                let mut last = Vec::new();
+                for chunk in ids.chunks(PREFILL_CHUNK) {
+                    last = m.forward(chunk, cancel)?;
+                }
+                let n = last.len();
+                return Ok(Tensor::from_vec(last, n, &Device::Cpu)?);
+            }
+            Weights::Llama(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
+            Weights::Qwen2(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
+        };
         Ok(logits.squeeze(0)?.to_dtype(DType::F32)?)
+    }
+
+    /// How many leading tokens of `prompt` the KV cache already holds
+    /// (never all of them: the last prompt token is always run to get the
+    /// logits), with the cache cut back to exactly those.
+    fn reuse_prefix(&mut self, prompt: &[u32]) -> usize {
+        match &mut self.weights {
+            Weights::Native(m) => {
+                let common = m
+                    .cached_tokens()
+                    .iter()
+                    .zip(prompt)
+                    .take_while(|(a, b)| a == b)
+                    .count()
+                    .min(prompt.len().saturating_sub(1));
+                m.truncate_cache(common);
+                common
+            }
+            other => {
+                other.clear_kv_cache();
+                0
+            }
+        }
+    }
+
+    /// The logits after `ids`, from an empty cache (tests compare engines
+    /// with it).
+    pub fn prompt_logits(&mut self, ids: &[u32]) -> Result<Vec<f32>> {
+        self.weights.clear_kv_cache();
+        let logits = self.logits(ids, 0, &CancelToken::new())?;
+        self.weights.clear_kv_cache();
+        Ok(logits.to_vec1::<f32>()?)
+    }
+
+    /// The logits after `ids`, reusing whatever prefix of them the cache
+    /// holds (the prefix cache's path, exposed for tests and benches).
+    pub fn prompt_logits_from_cache(&mut self, ids: &[u32]) -> Result<Vec<f32>> {
+        let reused = self.reuse_prefix(ids);
+        let logits = self.logits(&ids[reused..], reused, &CancelToken::new())?;
+        Ok(logits.to_vec1::<f32>()?)
+    }
+
+    /// Forget the cached prefix (e.g. to measure without the prefix cache).
+    pub fn clear_prefix_cache(&mut self) {
+        self.weights.clear_kv_cache();
+    }
+
+    /// The engine running this model, for reports: `native (avx2+fma)`,
+    /// `candle (cpu)`, `candle (cuda)`.
+    pub fn engine(&self) -> String {
+        match &self.weights {
+            Weights::Native(_) => format!("native ({})", native::kernel_level().name()),
+            _ => format!(
+                "candle ({})",
+                match self.device {
+                    Device::Cpu => "cpu",
+                    Device::Cuda(_) => "cuda",
+                    Device::Metal(_) => "metal",
+                }
+            ),
+        }
     }
 }
 
@@ -355,7 +478,7 @@ impl TextModel for CandleTextModel {
             });
         }
         let mut sampler = sampler(params);
-        self.weights.clear_kv_cache();
+        let reused = self.reuse_prefix(&prompt_ids);
 
         let mut generated: Vec<u32> = Vec::new();
         let mut emitted = 0usize; // bytes of decoded text already handed out
@@ -363,20 +486,19 @@ impl TextModel for CandleTextModel {
         let mut first_token_at = None;
         let mut prompt_time = Duration::ZERO;
         let mut stop = StopReason::MaxTokens;
-        let mut pos = 0usize;
-        let mut next_input = prompt_ids.clone();
+        let mut pos = reused;
+        let mut next_input = prompt_ids[reused..].to_vec();
         let mut constraint: Option<JsonConstraint> = None;
 
         for step in 0..params.max_tokens {
             if cancel.is_cancelled() {
-                self.weights.clear_kv_cache();
                 return Err(InferError::Cancelled);
             }
             if pos + next_input.len() >= self.context_length {
                 stop = StopReason::ContextFull;
                 break;
             }
-            let logits = self.logits(&next_input, pos)?;
+            let logits = self.logits(&next_input, pos, cancel)?;
             pos += next_input.len();
             if step == 0 {
                 prompt_time = start.elapsed();
@@ -447,11 +569,14 @@ impl TextModel for CandleTextModel {
         if text.len() > emitted && text.is_char_boundary(emitted) {
             on_text(&text[emitted..]);
         }
-        self.weights.clear_kv_cache();
+        if !matches!(self.weights, Weights::Native(_)) {
+            self.weights.clear_kv_cache();
+        }
         let total_time = start.elapsed();
         Ok(Generation {
             text,
             prompt_tokens: prompt_ids.len(),
+            cached_prompt_tokens: reused,
             generated_tokens: generated.len(),
             stop,
             time_to_first_token: first_token_at.unwrap_or(total_time),

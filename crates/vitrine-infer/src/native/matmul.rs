@@ -1,0 +1,192 @@
+//! Quantized matrix × activations, with the kernel chosen at run time from
+//! the CPU's features (not the build's target), rows split over threads.
+
+use std::sync::{Arc, OnceLock};
+
+use memmap2::Mmap;
+use rayon::prelude::*;
+
+use super::quant::{dot_scalar, ActKind, QActs, QType};
+
+/// Which kernels this process uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelLevel {
+    Scalar,
+    Avx2,
+    Avx512Vnni,
+}
+
+impl KernelLevel {
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelLevel::Scalar => "scalar",
+            KernelLevel::Avx2 => "avx2+fma",
+            KernelLevel::Avx512Vnni => "avx512-vnni",
+        }
+    }
+}
+
+/// Detected once. `VITRINE_KERNELS=scalar` (or `avx2`) forces a lesser
+/// level: tests compare them, and users can rule SIMD code out when
+/// debugging.
+pub fn kernel_level() -> KernelLevel {
+    static LEVEL: OnceLock<KernelLevel> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        let best = best_level();
+        match std::env::var("VITRINE_KERNELS")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            Ok("scalar") => KernelLevel::Scalar,
+            Ok("avx2") if best != KernelLevel::Scalar => KernelLevel::Avx2,
+            _ => best,
+        }
+    })
+}
+
+/// The fastest kernels this CPU can run.
+pub fn best_level() -> KernelLevel {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("f16c")
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vnni")
+            {
+                return KernelLevel::Avx512Vnni;
+            }
+            return KernelLevel::Avx2;
+        }
+    }
+    KernelLevel::Scalar
+}
+
+/// Where a weight's bytes live: in the memory-mapped file (the usual case,
+/// so weights cost page cache rather than heap) or, for formats without a
+/// kernel, dequantized to f32 on the heap.
+#[derive(Debug, Clone)]
+pub enum Storage {
+    Mapped {
+        map: Arc<Mmap>,
+        offset: usize,
+        len: usize,
+    },
+    Owned(Vec<u8>),
+}
+
+impl Storage {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Mapped { map, offset, len } => &map[*offset..*offset + *len],
+            Storage::Owned(v) => v,
+        }
+    }
+}
+
+/// A `rows × cols` weight matrix in a [`QType`] format, row-major.
+#[derive(Debug, Clone)]
+pub struct QMatrix {
+    pub qtype: QType,
+    pub rows: usize,
+    pub cols: usize,
+    pub row_bytes: usize,
+    pub data: Storage,
+}
+
+impl QMatrix {
+    pub fn row(&self, r: usize) -> &[u8] {
+        &self.data.bytes()[r * self.row_bytes..(r + 1) * self.row_bytes]
+    }
+}
+
+/// Raw output pointer shared by the threads of one matmul; each thread
+/// writes a disjoint set of columns.
+#[derive(Clone, Copy)]
+struct OutPtr(*mut f32);
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+/// `out[t * w.rows + r] = w.row(r) · x[t]` for the `n` rows of `x`.
+/// `acts` must hold `x` quantized for `w.qtype.act_kind()` (unused for
+/// float weights).
+pub fn matmul(
+    w: &QMatrix,
+    x: &[f32],
+    acts: &QActs,
+    n: usize,
+    out: &mut [f32],
+    pool: Option<&rayon::ThreadPool>,
+) {
+    matmul_with(kernel_level(), w, x, acts, n, out, pool)
+}
+
+/// [`matmul`] with the kernels chosen by the caller (tests compare them).
+/// A level the CPU lacks falls back to the scalar code.
+pub fn matmul_with(
+    level: KernelLevel,
+    w: &QMatrix,
+    x: &[f32],
+    acts: &QActs,
+    n: usize,
+    out: &mut [f32],
+    pool: Option<&rayon::ThreadPool>,
+) {
+    let best = best_level();
+    let level = match level {
+        KernelLevel::Avx512Vnni if best != KernelLevel::Avx512Vnni => best,
+        KernelLevel::Avx2 if best == KernelLevel::Scalar => best,
+        other => other,
+    };
+    debug_assert_eq!(x.len(), n * w.cols);
+    debug_assert_eq!(out.len(), n * w.rows);
+    debug_assert!(w.qtype.act_kind() == ActKind::F32 || acts.kind == Some(w.qtype.act_kind()));
+    let ptr = OutPtr(out.as_mut_ptr());
+    let run = |r0: usize, r1: usize| {
+        let p = ptr;
+        let mut acc = vec![0f32; 8 * n];
+        let mut res = vec![0f32; n];
+        for r in r0..r1 {
+            let row = w.row(r);
+            match level {
+                #[cfg(target_arch = "x86_64")]
+                // Safety: the level was chosen after detecting the features;
+                // `row` is one full row and `acts`/`x` hold `n` rows.
+                KernelLevel::Avx2 => unsafe {
+                    super::avx2::dot_all(w.qtype, row, acts, x, n, &mut acc, &mut res)
+                },
+                #[cfg(target_arch = "x86_64")]
+                // Safety: as above, AVX-512 VNNI detected.
+                KernelLevel::Avx512Vnni => unsafe {
+                    super::avx2::dot_all_vnni(w.qtype, row, acts, x, n, &mut acc, &mut res)
+                },
+                _ => {
+                    for (t, v) in res.iter_mut().enumerate() {
+                        *v = dot_scalar(w.qtype, row, acts, t, x);
+                    }
+                }
+            }
+            for (t, v) in res.iter().enumerate() {
+                // Safety: `t < n` and `r < w.rows`, so the index is in `out`;
+                // no other thread writes row `r`.
+                unsafe { *p.0.add(t * w.rows + r) = *v };
+            }
+        }
+    };
+    match pool {
+        Some(pool) if pool.current_num_threads() > 1 && w.rows >= 64 => {
+            let threads = pool.current_num_threads();
+            // A few chunks per thread even out rows of unequal cost.
+            let chunk = w.rows.div_ceil(threads * 4).max(16);
+            pool.install(|| {
+                (0..w.rows.div_ceil(chunk))
+                    .into_par_iter()
+                    .for_each(|c| run(c * chunk, ((c + 1) * chunk).min(w.rows)))
+            });
+        }
+        _ => run(0, w.rows),
+    }
+}
