@@ -15,6 +15,7 @@ use vitrine_infer::{CandleTextModel, GgufTokenizer, Manifest, ModelStore};
 
 use crate::commands::{cache_dir, Context};
 
+mod prefix;
 mod structured;
 
 const RUNNER: &str = include_str!("llamacpp_runner.py");
@@ -48,6 +49,11 @@ pub struct BenchArgs {
     /// generations per model, counting valid ones and timing the mask
     #[arg(long, value_name = "N")]
     structured: Option<usize>,
+    /// Instead of the llama.cpp comparison: N listing prompts sharing the
+    /// marketplace rules, prompt processing timed with and without reusing
+    /// the KV cache of their common prefix
+    #[arg(long, value_name = "N")]
+    prefix_cache: Option<usize>,
 }
 
 /// What both runners read on stdin.
@@ -107,6 +113,22 @@ pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
                 spec.id
             );
         }
+    }
+    if let Some(n) = args.prefix_cache {
+        for spec in &specs {
+            let path = store.path_for(spec);
+            let spec = spec.clone();
+            let device = ctx.device_pref()?;
+            let row =
+                tokio::task::spawn_blocking(move || prefix::run_model(&spec, &path, device, n))
+                    .await??;
+            if args.json {
+                println!("{}", serde_json::to_string(&row)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&row)?);
+            }
+        }
+        return Ok(());
     }
     if let Some(n) = args.structured {
         for spec in &specs {

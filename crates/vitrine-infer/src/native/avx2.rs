@@ -157,6 +157,7 @@ unsafe fn q4_legacy<const N: usize, const KIND: u8, const VNNI: bool>(
 unsafe fn q4k_all<const VNNI: bool>(
     w: &[u8],
     a: &QActs,
+    t_start: usize,
     n: usize,
     acc: &mut [f32],
     res: &mut [f32],
@@ -184,11 +185,12 @@ unsafe fn q4k_all<const VNNI: bool>(
         );
         let mut t = 0;
         while t < n {
+            let slot = accp.add(8 * t);
             match n - t {
-                1 => q4k_tile::<1, VNNI>(b, &sc, mins, d, dmin, a, t, i, accp),
-                2 => q4k_tile::<2, VNNI>(b, &sc, mins, d, dmin, a, t, i, accp),
-                3 => q4k_tile::<3, VNNI>(b, &sc, mins, d, dmin, a, t, i, accp),
-                _ => q4k_tile::<4, VNNI>(b, &sc, mins, d, dmin, a, t, i, accp),
+                1 => q4k_tile::<1, VNNI>(b, &sc, mins, d, dmin, a, t_start + t, i, slot),
+                2 => q4k_tile::<2, VNNI>(b, &sc, mins, d, dmin, a, t_start + t, i, slot),
+                3 => q4k_tile::<3, VNNI>(b, &sc, mins, d, dmin, a, t_start + t, i, slot),
+                _ => q4k_tile::<4, VNNI>(b, &sc, mins, d, dmin, a, t_start + t, i, slot),
             }
             t += 4;
         }
@@ -245,7 +247,7 @@ unsafe fn q4k_tile<const W: usize, const VNNI: bool>(
         let bi = (t0 + k) * nb + i;
         let da = *a.d.as_ptr().add(bi);
         let m = _mm256_madd_epi16(mins, load(a.bsum.as_ptr().add(bi * 16) as *const u8));
-        let slot = accp.add(8 * (t0 + k));
+        let slot = accp.add(8 * k);
         let v = _mm256_fmadd_ps(
             _mm256_cvtepi32_ps(sumi[k]),
             _mm256_set1_ps(d * da),
@@ -262,6 +264,7 @@ unsafe fn q4k_tile<const W: usize, const VNNI: bool>(
 unsafe fn q6k_all<const VNNI: bool>(
     w: &[u8],
     a: &QActs,
+    t_start: usize,
     n: usize,
     acc: &mut [f32],
     res: &mut [f32],
@@ -285,11 +288,12 @@ unsafe fn q6k_all<const VNNI: bool>(
         }
         let mut t = 0;
         while t < n {
+            let slot = accp.add(8 * t);
             match n - t {
-                1 => q6k_tile::<1, VNNI>(b, &sc, sc16, d, a, t, i, accp),
-                2 => q6k_tile::<2, VNNI>(b, &sc, sc16, d, a, t, i, accp),
-                3 => q6k_tile::<3, VNNI>(b, &sc, sc16, d, a, t, i, accp),
-                _ => q6k_tile::<4, VNNI>(b, &sc, sc16, d, a, t, i, accp),
+                1 => q6k_tile::<1, VNNI>(b, &sc, sc16, d, a, t_start + t, i, slot),
+                2 => q6k_tile::<2, VNNI>(b, &sc, sc16, d, a, t_start + t, i, slot),
+                3 => q6k_tile::<3, VNNI>(b, &sc, sc16, d, a, t_start + t, i, slot),
+                _ => q6k_tile::<4, VNNI>(b, &sc, sc16, d, a, t_start + t, i, slot),
             }
             t += 4;
         }
@@ -359,7 +363,7 @@ unsafe fn q6k_tile<const W: usize, const VNNI: bool>(
     }
     for k in 0..W {
         let bi = (t0 + k) * nb + i;
-        let slot = accp.add(8 * (t0 + k));
+        let slot = accp.add(8 * k);
         let v = _mm256_fmadd_ps(
             _mm256_cvtepi32_ps(sumi[k]),
             _mm256_set1_ps(d * *a.d.as_ptr().add(bi)),
@@ -407,13 +411,13 @@ unsafe fn float<const N: usize, const HALF: bool>(
 }
 
 macro_rules! tiles {
-    ($f:ident::<$($g:tt),*>, $n:expr, $res:expr, $($args:expr),*) => {{
+    ($f:ident::<$($g:tt),*>, $t0:expr, $n:expr, $res:expr, $($args:expr),*) => {{
         let mut idx = [0usize; 4];
         let mut t = 0;
         while t < $n {
             let width = ($n - t).min(4);
             for (k, slot) in idx.iter_mut().enumerate().take(width) {
-                *slot = t + k;
+                *slot = $t0 + t + k;
             }
             let rows = &idx[..width];
             let out = &mut $res[t..t + width];
@@ -435,39 +439,42 @@ unsafe fn dot_all_impl<const VNNI: bool>(
     w: &[u8],
     a: &QActs,
     x: &[f32],
+    t0: usize,
     n: usize,
     acc: &mut [f32],
     res: &mut [f32],
 ) {
     match t {
-        QType::Q8_0 => tiles!(q8_0::<VNNI>, n, res, w, a),
-        QType::Q4_0 => tiles!(q4_legacy::<0, VNNI>, n, res, w, a),
-        QType::Q4_1 => tiles!(q4_legacy::<1, VNNI>, n, res, w, a),
-        QType::Q5_0 => tiles!(q4_legacy::<2, VNNI>, n, res, w, a),
-        QType::Q4K => q4k_all::<VNNI>(w, a, n, acc, res),
-        QType::Q6K => q6k_all::<VNNI>(w, a, n, acc, res),
-        QType::F32 => tiles!(float::<false>, n, res, w, a.cols, x),
-        QType::F16 => tiles!(float::<true>, n, res, w, a.cols, x),
+        QType::Q8_0 => tiles!(q8_0::<VNNI>, t0, n, res, w, a),
+        QType::Q4_0 => tiles!(q4_legacy::<0, VNNI>, t0, n, res, w, a),
+        QType::Q4_1 => tiles!(q4_legacy::<1, VNNI>, t0, n, res, w, a),
+        QType::Q5_0 => tiles!(q4_legacy::<2, VNNI>, t0, n, res, w, a),
+        QType::Q4K => q4k_all::<VNNI>(w, a, t0, n, acc, res),
+        QType::Q6K => q6k_all::<VNNI>(w, a, t0, n, acc, res),
+        QType::F32 => tiles!(float::<false>, t0, n, res, w, a.cols, x),
+        QType::F16 => tiles!(float::<true>, t0, n, res, w, a.cols, x),
     }
 }
 
-/// Dot products of the weight row `w` with the first `n` activation rows
+/// Dot products of the weight row `w` with activation rows `t0..t0 + n`
 /// into `res`; `acc` is scratch of at least `8 * n` floats.
 ///
 /// # Safety
 /// The CPU has AVX2, FMA and F16C; `w` is one full row for `a.cols`;
 /// `a` (or `x` for float weights) has `n` rows; `res` holds `n` values.
 #[target_feature(enable = "avx2,fma,f16c")]
+#[allow(clippy::too_many_arguments)]
 pub unsafe fn dot_all(
     t: QType,
     w: &[u8],
     a: &QActs,
     x: &[f32],
+    t0: usize,
     n: usize,
     acc: &mut [f32],
     res: &mut [f32],
 ) {
-    dot_all_impl::<false>(t, w, a, x, n, acc, res)
+    dot_all_impl::<false>(t, w, a, x, t0, n, acc, res)
 }
 
 /// [`dot_all`] for CPUs with AVX-512 VNNI: the same kernels with the fused
@@ -476,14 +483,16 @@ pub unsafe fn dot_all(
 /// # Safety
 /// As [`dot_all`], and the CPU has AVX-512 F/VL/BW and VNNI.
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")]
+#[allow(clippy::too_many_arguments)]
 pub unsafe fn dot_all_vnni(
     t: QType,
     w: &[u8],
     a: &QActs,
     x: &[f32],
+    t0: usize,
     n: usize,
     acc: &mut [f32],
     res: &mut [f32],
 ) {
-    dot_all_impl::<true>(t, w, a, x, n, acc, res)
+    dot_all_impl::<true>(t, w, a, x, t0, n, acc, res)
 }

@@ -103,6 +103,10 @@ impl QMatrix {
     }
 }
 
+/// Tokens per pass over the weights in prompt processing: 16 rows of int8
+/// activations (16 KiB at 1024 columns) sit in L1 beside one weight row.
+const TOKEN_CHUNK: usize = 16;
+
 /// Raw output pointer shared by the threads of one matmul; each thread
 /// writes a disjoint set of columns.
 #[derive(Clone, Copy)]
@@ -147,32 +151,39 @@ pub fn matmul_with(
     let ptr = OutPtr(out.as_mut_ptr());
     let run = |r0: usize, r1: usize| {
         let p = ptr;
-        let mut acc = vec![0f32; 8 * n];
-        let mut res = vec![0f32; n];
-        for r in r0..r1 {
-            let row = w.row(r);
-            match level {
-                #[cfg(target_arch = "x86_64")]
-                // Safety: the level was chosen after detecting the features;
-                // `row` is one full row and `acts`/`x` hold `n` rows.
-                KernelLevel::Avx2 => unsafe {
-                    super::avx2::dot_all(w.qtype, row, acts, x, n, &mut acc, &mut res)
-                },
-                #[cfg(target_arch = "x86_64")]
-                // Safety: as above, AVX-512 VNNI detected.
-                KernelLevel::Avx512Vnni => unsafe {
-                    super::avx2::dot_all_vnni(w.qtype, row, acts, x, n, &mut acc, &mut res)
-                },
-                _ => {
-                    for (t, v) in res.iter_mut().enumerate() {
-                        *v = dot_scalar(w.qtype, row, acts, t, x);
+        let chunk = n.min(TOKEN_CHUNK);
+        let mut acc = vec![0f32; 8 * chunk];
+        let mut res = vec![0f32; chunk];
+        // Tokens outer, rows inner: a chunk's activations stay in L1 while
+        // every row of the weights passes over them.
+        for t0 in (0..n).step_by(chunk) {
+            let m = (n - t0).min(chunk);
+            let res = &mut res[..m];
+            for r in r0..r1 {
+                let row = w.row(r);
+                match level {
+                    #[cfg(target_arch = "x86_64")]
+                    // Safety: the level was chosen after detecting the
+                    // features; `row` is one full row, `acts`/`x` hold `n` rows.
+                    KernelLevel::Avx2 => unsafe {
+                        super::avx2::dot_all(w.qtype, row, acts, x, t0, m, &mut acc, res)
+                    },
+                    #[cfg(target_arch = "x86_64")]
+                    // Safety: as above, AVX-512 VNNI detected.
+                    KernelLevel::Avx512Vnni => unsafe {
+                        super::avx2::dot_all_vnni(w.qtype, row, acts, x, t0, m, &mut acc, res)
+                    },
+                    _ => {
+                        for (k, v) in res.iter_mut().enumerate() {
+                            *v = dot_scalar(w.qtype, row, acts, t0 + k, x);
+                        }
                     }
                 }
-            }
-            for (t, v) in res.iter().enumerate() {
-                // Safety: `t < n` and `r < w.rows`, so the index is in `out`;
-                // no other thread writes row `r`.
-                unsafe { *p.0.add(t * w.rows + r) = *v };
+                for (k, v) in res.iter().enumerate() {
+                    // Safety: `t0 + k < n` and `r < w.rows`, so the index is
+                    // in `out`; no other thread writes row `r`.
+                    unsafe { *p.0.add((t0 + k) * w.rows + r) = *v };
+                }
             }
         }
     };
