@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod gguf_guard;
 pub mod manifest;
 pub mod registry;
+mod spm;
 pub mod text;
 pub mod tokenizer;
 

@@ -33,3 +33,22 @@ pub fn installed(id: &str) -> (ModelSpec, PathBuf) {
     let path = store.path_for(&spec);
     (spec, path)
 }
+
+/// A tokenizer vocabulary fetched by `scripts/fetch-test-vocab.sh` into
+/// `VITRINE_VOCAB_DIR` (default `~/.cache/vitrine/vocab`).
+#[allow(dead_code)]
+pub fn vocab_file(name: &str) -> PathBuf {
+    let dir = std::env::var_os("VITRINE_VOCAB_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| directories::BaseDirs::new().map(|d| d.cache_dir().join("vitrine/vocab")))
+        .expect("a home directory");
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "vocabulary {name} is not in {}; run `scripts/fetch-test-vocab.sh` \
+         (`scripts/setup.sh --test-deps` runs it)",
+        dir.display()
+    );
+    path
+}
