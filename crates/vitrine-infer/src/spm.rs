@@ -131,12 +131,22 @@ impl SpmVocab {
     /// Ids of `text`, special pieces in it parsed as those tokens (llama.cpp's
     /// `parse_special`). No BOS.
     pub(crate) fn encode(&self, text: &str) -> Vec<u32> {
+        self.encode_from(text, true)
+    }
+
+    /// Ids of `text` as it would go on from text already tokenized: no space
+    /// prefix before its start (there still is one after a special piece).
+    pub(crate) fn encode_continuation(&self, text: &str) -> Vec<u32> {
+        self.encode_from(text, false)
+    }
+
+    fn encode_from(&self, text: &str, at_start: bool) -> Vec<u32> {
         let mut out = Vec::new();
         // Not even the space prefix for no text, as in llama.cpp.
         if text.is_empty() {
             return out;
         }
-        let mut prev_special = true;
+        let mut prev_special = at_start;
         for frag in self.split_specials(text) {
             match frag {
                 Fragment::Special(id) => {
@@ -437,6 +447,16 @@ mod tests {
         let ids = v.encode("<s>a</s>");
         assert_eq!(pieces(&v, &ids), ["<s>", "▁a", "</s>"]);
         assert_eq!(v.decode(&ids), " a", "control pieces decode to nothing");
+    }
+
+    #[test]
+    fn a_continuation_has_no_space_prefix() {
+        let v = vocab(true);
+        assert_eq!(pieces(&v, &v.encode_continuation("ab")), ["ab"]);
+        assert_eq!(
+            pieces(&v, &v.encode_continuation("b<s>a")),
+            ["b", "<s>", "▁a"]
+        );
     }
 
     #[test]

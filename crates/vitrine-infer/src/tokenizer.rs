@@ -190,6 +190,17 @@ impl GgufTokenizer {
         }
     }
 
+    /// Token ids of `text` as a continuation of the prompt, such as the
+    /// start of an answer we prefill: like [`Self::encode`], but without the
+    /// space SentencePiece vocabularies put before the start of a text
+    /// (`▁{` is ` {`, which a JSON grammar refuses as its first piece).
+    pub fn encode_continuation(&self, text: &str) -> Result<Vec<u32>> {
+        match &self.model {
+            Model::Spm(vocab) => Ok(vocab.encode_continuation(text)),
+            Model::Bpe(_) => self.encode(text),
+        }
+    }
+
     /// Encode a rendered prompt, adding BOS where the model wants one and the
     /// template did not already start with it.
     pub fn encode_prompt(&self, text: &str) -> Result<Vec<u32>> {
