@@ -7,7 +7,8 @@
 #
 # --models    models to fetch (default: the default model)
 # --app       also build the desktop app (Tauri) and its UI
-# --test-deps also install what the test suite needs (Xvfb, WebKitWebDriver, tauri-driver)
+# --test-deps also install what the test suite needs (Xvfb, WebKitWebDriver, tauri-driver,
+#             the tokenizer vocabularies of scripts/fetch-test-vocab.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,6 +85,11 @@ fi
 if [ "$TEST_DEPS" -eq 1 ] && ! command -v tauri-driver >/dev/null; then
   say "Installing tauri-driver (WebDriver for the desktop app)"
   cargo install tauri-driver --version 2.1.0 --locked
+fi
+
+if [ "$TEST_DEPS" -eq 1 ]; then
+  say "Fetching tokenizer vocabularies for the tests"
+  scripts/fetch-test-vocab.sh
 fi
 
 # --- Models and samples -------------------------------------------------------

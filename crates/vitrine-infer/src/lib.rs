@@ -11,6 +11,7 @@ pub mod gguf_guard;
 pub mod manifest;
 pub mod native;
 pub mod registry;
+mod spm;
 pub mod text;
 pub mod tokenizer;
 

@@ -33,3 +33,27 @@ pub fn installed(id: &str) -> (ModelSpec, PathBuf) {
     let path = store.path_for(&spec);
     (spec, path)
 }
+
+/// A tokenizer vocabulary fetched by `scripts/fetch-test-vocab.sh` into
+/// `VITRINE_VOCAB_DIR` (default `vocab/` in the download cache:
+/// `VITRINE_CACHE_DIR` or `~/.cache/vitrine`).
+#[allow(dead_code)]
+pub fn vocab_file(name: &str) -> PathBuf {
+    let env_dir = |key: &str| {
+        std::env::var_os(key)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let dir = env_dir("VITRINE_VOCAB_DIR")
+        .or_else(|| env_dir("VITRINE_CACHE_DIR").map(|d| d.join("vocab")))
+        .or_else(|| directories::BaseDirs::new().map(|d| d.cache_dir().join("vitrine/vocab")))
+        .expect("a home directory");
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "vocabulary {name} is not in {}; run `scripts/fetch-test-vocab.sh` \
+         (`scripts/setup.sh --test-deps` runs it)",
+        dir.display()
+    );
+    path
+}
