@@ -466,7 +466,7 @@ impl TextModel for CandleTextModel {
         let prefill_ids = if prefill.is_empty() {
             Vec::new()
         } else {
-            self.tokenizer.encode(prefill)?
+            self.tokenizer.encode_continuation(prefill)?
         };
         let mut prompt_ids = self.tokenizer.encode_prompt(&prompt)?;
         prompt_ids.extend_from_slice(&prefill_ids);
