@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use candle_core::quantized::gguf_file;
 use candle_core::{DType, Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
-use candle_transformers::models::{quantized_llama, quantized_qwen2};
+use candle_transformers::models::{
+    quantized_gemma3, quantized_llama, quantized_phi3, quantized_qwen2, quantized_qwen3,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::chat::{ChatMessage, ChatTemplate};
@@ -125,6 +127,9 @@ enum Weights {
     Native(Box<NativeModel>),
     Llama(quantized_llama::ModelWeights),
     Qwen2(quantized_qwen2::ModelWeights),
+    Qwen3(quantized_qwen3::ModelWeights),
+    Phi3(quantized_phi3::ModelWeights),
+    Gemma3(quantized_gemma3::ModelWeights),
 }
 
 impl Weights {
@@ -133,6 +138,10 @@ impl Weights {
             Weights::Native(m) => m.clear_cache(),
             Weights::Llama(m) => m.clear_kv_cache(),
             Weights::Qwen2(m) => m.clear_kv_cache(),
+            Weights::Qwen3(m) => m.clear_kv_cache(),
+            // candle's phi3 and gemma3 keep no state between calls that a
+            // new sequence from position 0 does not overwrite.
+            Weights::Phi3(_) | Weights::Gemma3(_) => {}
         }
     }
 }
@@ -265,6 +274,27 @@ impl CandleTextModel {
                 ),
                 declared_ctx,
             ),
+            "qwen3" => (
+                Weights::Qwen3(
+                    quantized_qwen3::ModelWeights::from_gguf(content, &mut file, device)
+                        .map_err(bad)?,
+                ),
+                declared_ctx,
+            ),
+            "phi3" => (
+                Weights::Phi3(
+                    quantized_phi3::ModelWeights::from_gguf(false, content, &mut file, device)
+                        .map_err(bad)?,
+                ),
+                declared_ctx,
+            ),
+            "gemma3" => (
+                Weights::Gemma3(
+                    quantized_gemma3::ModelWeights::from_gguf(content, &mut file, device)
+                        .map_err(bad)?,
+                ),
+                declared_ctx,
+            ),
             other => return Err(InferError::UnsupportedArchitecture(other.to_string())),
         };
         Ok(Self {
@@ -359,6 +389,9 @@ impl CandleTextModel {
             }
             Weights::Llama(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
             Weights::Qwen2(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
+            Weights::Qwen3(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
+            Weights::Phi3(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
+            Weights::Gemma3(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
         };
         Ok(logits.squeeze(0)?.to_dtype(DType::F32)?)
     }

@@ -196,3 +196,204 @@ fn native_logits_match_candle_on_the_real_models() {
         assert!(cos > 0.999, "{id}: batched vs stepwise cosine {cos}");
     }
 }
+
+mod tiny {
+    //! Tiny models of each architecture, written in the real GGUF format
+    //! with random weights, run by our engine and by candle's modules.
+
+    use super::*;
+    use candle_core::quantized::gguf_file::{self, Value};
+    use candle_transformers::models::{
+        quantized_llama, quantized_phi3, quantized_qwen2, quantized_qwen3,
+    };
+    use vitrine_infer::native::NativeModel;
+    use vitrine_infer::CancelToken;
+
+    const DIM: usize = 64;
+    const HEADS: usize = 4;
+    const KV: usize = 2;
+    const HD: usize = 16;
+    const FFN: usize = 128;
+    const VOCAB: usize = 96;
+    const LAYERS: usize = 2;
+
+    fn tensor(shape: &[usize], seed: u64, q: bool) -> QTensor {
+        let n: usize = shape.iter().product();
+        let v: Vec<f32> = values(n, seed).iter().map(|x| x * 0.5).collect();
+        let t = Tensor::from_vec(v, shape, &Device::Cpu).unwrap();
+        QTensor::quantize(&t, if q { GgmlDType::Q8_0 } else { GgmlDType::F32 }).unwrap()
+    }
+
+    fn norm(seed: u64) -> QTensor {
+        let v: Vec<f32> = values(DIM, seed).iter().map(|x| 1.0 + x * 0.2).collect();
+        QTensor::quantize(
+            &Tensor::from_vec(v, DIM, &Device::Cpu).unwrap(),
+            GgmlDType::F32,
+        )
+        .unwrap()
+    }
+
+    pub fn write(arch: &str, path: &std::path::Path) {
+        let u = |v: usize| Value::U32(v as u32);
+        let meta: Vec<(String, Value)> = vec![
+            ("general.architecture".into(), Value::String(arch.into())),
+            ("general.dtype".into(), Value::U32(0)),
+            (format!("{arch}.block_count"), u(LAYERS)),
+            (format!("{arch}.embedding_length"), u(DIM)),
+            (format!("{arch}.feed_forward_length"), u(FFN)),
+            (format!("{arch}.attention.head_count"), u(HEADS)),
+            (format!("{arch}.attention.head_count_kv"), u(KV)),
+            (format!("{arch}.attention.key_length"), u(HD)),
+            (format!("{arch}.attention.value_length"), u(HD)),
+            (format!("{arch}.rope.dimension_count"), u(HD)),
+            (format!("{arch}.rope.freq_base"), Value::F32(10_000.0)),
+            (
+                format!("{arch}.attention.layer_norm_rms_epsilon"),
+                Value::F32(1e-5),
+            ),
+            (format!("{arch}.context_length"), u(256)),
+        ];
+        let mut tensors: Vec<(String, QTensor)> = vec![
+            ("token_embd.weight".into(), tensor(&[VOCAB, DIM], 1, true)),
+            ("output_norm.weight".into(), norm(2)),
+            ("output.weight".into(), tensor(&[VOCAB, DIM], 3, true)),
+        ];
+        for l in 0..LAYERS {
+            let s = 100 * (l as u64 + 1);
+            let n = |x: &str| format!("blk.{l}.{x}");
+            tensors.push((n("attn_norm.weight"), norm(s)));
+            tensors.push((n("ffn_norm.weight"), norm(s + 1)));
+            if arch == "phi3" {
+                tensors.push((
+                    n("attn_qkv.weight"),
+                    tensor(&[HEADS * HD + 2 * KV * HD, DIM], s + 2, true),
+                ));
+                tensors.push((n("ffn_up.weight"), tensor(&[2 * FFN, DIM], s + 3, true)));
+            } else {
+                tensors.push((n("attn_q.weight"), tensor(&[HEADS * HD, DIM], s + 2, true)));
+                tensors.push((n("attn_k.weight"), tensor(&[KV * HD, DIM], s + 4, true)));
+                tensors.push((n("attn_v.weight"), tensor(&[KV * HD, DIM], s + 5, true)));
+                tensors.push((n("ffn_gate.weight"), tensor(&[FFN, DIM], s + 6, true)));
+                tensors.push((n("ffn_up.weight"), tensor(&[FFN, DIM], s + 3, true)));
+            }
+            if arch == "qwen2" {
+                tensors.push((n("attn_q.bias"), tensor(&[HEADS * HD], s + 7, false)));
+                tensors.push((n("attn_k.bias"), tensor(&[KV * HD], s + 8, false)));
+                tensors.push((n("attn_v.bias"), tensor(&[KV * HD], s + 9, false)));
+            }
+            if arch == "qwen3" {
+                let hn = |seed| {
+                    let v: Vec<f32> = values(HD, seed).iter().map(|x| 1.0 + x * 0.2).collect();
+                    QTensor::quantize(
+                        &Tensor::from_vec(v, HD, &Device::Cpu).unwrap(),
+                        GgmlDType::F32,
+                    )
+                    .unwrap()
+                };
+                tensors.push((n("attn_q_norm.weight"), hn(s + 10)));
+                tensors.push((n("attn_k_norm.weight"), hn(s + 11)));
+            }
+            tensors.push((
+                n("attn_output.weight"),
+                tensor(&[DIM, HEADS * HD], s + 12, true),
+            ));
+            tensors.push((n("ffn_down.weight"), tensor(&[DIM, FFN], s + 13, true)));
+        }
+        let meta_refs: Vec<(&str, &Value)> = meta.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let tensor_refs: Vec<(&str, &QTensor)> =
+            tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let mut f = std::fs::File::create(path).unwrap();
+        gguf_file::write(&mut f, &meta_refs, &tensor_refs).unwrap();
+    }
+
+    fn candle_logits(arch: &str, path: &std::path::Path, ids: &[u32]) -> Vec<f32> {
+        let mut f = std::fs::File::open(path).unwrap();
+        let ct = gguf_file::Content::read(&mut f).unwrap();
+        let input = Tensor::new(ids, &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
+        let out = match arch {
+            "llama" => quantized_llama::ModelWeights::from_gguf(ct, &mut f, &Device::Cpu)
+                .unwrap()
+                .forward(&input, 0),
+            "qwen2" => quantized_qwen2::ModelWeights::from_gguf(ct, &mut f, &Device::Cpu)
+                .unwrap()
+                .forward(&input, 0),
+            "qwen3" => quantized_qwen3::ModelWeights::from_gguf(ct, &mut f, &Device::Cpu)
+                .unwrap()
+                .forward(&input, 0),
+            _ => quantized_phi3::ModelWeights::from_gguf(false, ct, &mut f, &Device::Cpu)
+                .unwrap()
+                .forward(&input, 0),
+        };
+        out.unwrap().flatten_all().unwrap().to_vec1().unwrap()
+    }
+
+    #[test]
+    fn every_native_architecture_matches_candle_on_a_tiny_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids: Vec<u32> = (0..23).map(|i| (i * 7 + 3) % VOCAB as u32).collect();
+        for arch in ["llama", "qwen2", "qwen3", "phi3"] {
+            let path = dir.path().join(format!("{arch}.gguf"));
+            write(arch, &path);
+            let mut f = std::fs::File::open(&path).unwrap();
+            let ct = gguf_file::Content::read(&mut f).unwrap();
+            let mut m = NativeModel::load(&path, &ct, 1).unwrap();
+            let ours = m.forward(&ids, &CancelToken::new()).unwrap();
+            let theirs = candle_logits(arch, &path, &ids);
+            let cos = cosine(&ours, &theirs);
+            assert!(cos > 0.999, "{arch}: cosine {cos}");
+            assert_eq!(argmax(&ours), argmax(&theirs), "{arch}");
+        }
+    }
+
+    #[test]
+    fn tensors_that_disagree_with_the_header_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.gguf");
+        write("qwen3", &path);
+        let mut f = std::fs::File::open(&path).unwrap();
+        let mut ct = gguf_file::Content::read(&mut f).unwrap();
+        // The header now claims wider layers than the tensors hold.
+        ct.metadata
+            .insert("qwen3.embedding_length".into(), Value::U32(128));
+        let err = NativeModel::load(&path, &ct, 1).err().expect("must fail");
+        assert!(err.to_string().contains("token_embd.weight"), "{err}");
+        ct.metadata
+            .insert("qwen3.embedding_length".into(), Value::U32(64));
+        ct.metadata
+            .insert("general.architecture".into(), Value::String("mamba".into()));
+        let err = NativeModel::load(&path, &ct, 1).err().expect("must fail");
+        assert!(
+            matches!(err, vitrine_infer::InferError::UnsupportedArchitecture(_)),
+            "{err}"
+        );
+        // A tensor whose data would run past the end of the file.
+        ct.metadata
+            .insert("general.architecture".into(), Value::String("qwen3".into()));
+        ct.tensor_infos.get_mut("output.weight").unwrap().offset = u64::MAX / 2;
+        let err = NativeModel::load(&path, &ct, 1).err().expect("must fail");
+        assert!(err.to_string().contains("output.weight"), "{err}");
+    }
+
+    #[test]
+    fn a_cancelled_forward_leaves_the_cache_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.gguf");
+        write("llama", &path);
+        let mut f = std::fs::File::open(&path).unwrap();
+        let ct = gguf_file::Content::read(&mut f).unwrap();
+        let mut m = NativeModel::load(&path, &ct, 1).unwrap();
+        m.forward(&[1, 2, 3], &CancelToken::new()).unwrap();
+        let cancel = CancelToken::new();
+        cancel.cancel();
+        let err = m.forward(&[4, 5], &cancel).expect_err("cancelled");
+        assert!(matches!(err, vitrine_infer::InferError::Cancelled), "{err}");
+        assert_eq!(m.cached_tokens(), &[1, 2, 3]);
+        let again = m.forward(&[4, 5], &CancelToken::new()).unwrap();
+        m.clear_cache();
+        let fresh = m.forward(&[1, 2, 3, 4, 5], &CancelToken::new()).unwrap();
+        assert!(cosine(&again, &fresh) > 0.9999);
+    }
+}
