@@ -507,22 +507,25 @@ fn sleep_unless_cancelled(wait: Duration, cancel: &CancelToken) -> Result<()> {
 /// fare better.
 fn describe_transport(t: &ureq::Transport, read_timeout: Duration) -> (String, bool) {
     use ureq::ErrorKind as K;
-    let timed_out = std::error::Error::source(t)
-        .and_then(|s| s.downcast_ref::<std::io::Error>())
-        .is_some_and(|e| {
-            matches!(
-                e.kind(),
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-            )
-        });
+    // ureq's own text repeats the URL the error already names; the I/O
+    // error underneath says what happened.
+    let io = std::error::Error::source(t).and_then(|s| s.downcast_ref::<std::io::Error>());
+    let timed_out = io.is_some_and(|e| {
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+        )
+    });
+    let cause = io.map_or_else(|| t.to_string(), |e| e.to_string());
     match t.kind() {
         K::ConnectionFailed if timed_out => ("connecting timed out".into(), true),
-        K::ConnectionFailed => (format!("cannot connect: {t}"), true),
+        K::ConnectionFailed => (format!("cannot connect: {cause}"), true),
         K::Io if timed_out => (
             format!("no answer within {} s", read_timeout.as_secs_f32()),
             true,
         ),
-        K::Io => (format!("the connection broke: {t}"), true),
+        K::Io => (format!("the connection broke: {cause}"), true),
+        K::Dns => (format!("cannot resolve the host: {cause}"), false),
         _ => (t.to_string(), false),
     }
 }
