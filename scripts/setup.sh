@@ -8,7 +8,8 @@
 # --models    models to fetch (default: the default model)
 # --app       also build the desktop app (Tauri) and its UI
 # --test-deps also install what the test suite needs (Xvfb, WebKitWebDriver, tauri-driver,
-#             the tokenizer vocabularies of scripts/fetch-test-vocab.sh)
+#             the tokenizer vocabularies of scripts/fetch-test-vocab.sh,
+#             llama-cpp-python's server for the remote-backend tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,6 +91,35 @@ fi
 if [ "$TEST_DEPS" -eq 1 ]; then
   say "Fetching tokenizer vocabularies for the tests"
   scripts/fetch-test-vocab.sh
+fi
+
+# --- llama.cpp's server for the remote-backend tests ----------------------------
+# The tests serve a GGUF with llama-cpp-python's OpenAI-compatible server from
+# the venv `vitrine bench` uses (VITRINE_LLAMACPP_PYTHON overrides it). pip
+# reuses a llama-cpp-python already built there or in its wheel cache; on a
+# fresh machine it builds llama.cpp from source once.
+LLAMACPP_PKG="llama-cpp-python[server]==0.3.36"
+llamacpp_ready() {
+  "$1" -c 'import llama_cpp, llama_cpp.server.app, uvicorn; assert llama_cpp.__version__ == "0.3.36"' \
+    >/dev/null 2>&1
+}
+if [ "$TEST_DEPS" -eq 1 ]; then
+  if [ -n "${VITRINE_LLAMACPP_PYTHON:-}" ]; then
+    if ! llamacpp_ready "$VITRINE_LLAMACPP_PYTHON"; then
+      echo "setup.sh: VITRINE_LLAMACPP_PYTHON=$VITRINE_LLAMACPP_PYTHON lacks $LLAMACPP_PKG;" \
+        "install it there or unset the variable" >&2
+      exit 1
+    fi
+  else
+    LLAMACPP_VENV="${VITRINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vitrine}/bench/llamacpp-venv"
+    if ! llamacpp_ready "$LLAMACPP_VENV/bin/python"; then
+      say "Installing $LLAMACPP_PKG into $LLAMACPP_VENV"
+      [ -x "$LLAMACPP_VENV/bin/python" ] || python3 -m venv "$LLAMACPP_VENV"
+      "$LLAMACPP_VENV/bin/python" -m pip install -q --disable-pip-version-check "$LLAMACPP_PKG"
+      llamacpp_ready "$LLAMACPP_VENV/bin/python" || {
+        echo "setup.sh: $LLAMACPP_PKG does not import in $LLAMACPP_VENV" >&2; exit 1; }
+    fi
+  fi
 fi
 
 # --- Models and samples -------------------------------------------------------

@@ -27,6 +27,14 @@ struct Cli {
     /// Inference device: auto, cpu, cuda, metal [env: VITRINE_DEVICE]
     #[arg(long, global = true)]
     device: Option<String>,
+    /// Generate on this OpenAI-compatible server (vLLM, llama.cpp) instead
+    /// of a local model; needs --remote-model. An API key, if the server
+    /// wants one, comes from VITRINE_REMOTE_API_KEY
+    #[arg(long, global = true, env = "VITRINE_REMOTE_URL", value_name = "URL")]
+    remote_url: Option<String>,
+    /// The model name the remote server serves
+    #[arg(long, global = true, env = "VITRINE_REMOTE_MODEL", value_name = "NAME")]
+    remote_model: Option<String>,
     /// More log output (repeat for more)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -92,6 +100,8 @@ fn main() -> ExitCode {
         data_dir: cli.data_dir,
         models_dir: cli.models_dir,
         device: cli.device,
+        remote_url: cli.remote_url,
+        remote_model: cli.remote_model,
     };
     let result = runtime.block_on(async {
         match cli.command {

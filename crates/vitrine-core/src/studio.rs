@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use vitrine_infer::{
     fetch::sha256_file, select_device, CancelToken, CandleTextModel, ChatMessage, DevicePref,
-    GenerationParams, Manifest, ModelStatus, ModelStore, TextModel,
+    GenerationParams, Manifest, ModelStatus, ModelStore, RemoteConfig, RemoteTextModel, TextModel,
 };
 
 use crate::cache;
@@ -27,7 +27,8 @@ pub struct ListingRequest {
     pub lang: String,
     /// `generic`, `shopify` or `amazon`.
     pub marketplace: String,
-    /// A manifest model id; the default model when `None`.
+    /// A manifest model id; the default model when `None`. Must be `None`
+    /// with a remote backend, which has its own model.
     pub model: Option<String>,
     /// Sampling settings; the listing defaults when `None`.
     pub params: Option<GenerationParams>,
@@ -63,6 +64,16 @@ pub fn listing_params() -> GenerationParams {
     }
 }
 
+/// Where generations run.
+#[derive(Debug, Clone, Default)]
+pub enum Backend {
+    /// Models from the manifest, on this machine.
+    #[default]
+    Local,
+    /// One model on an OpenAI-compatible server (vLLM, llama.cpp).
+    Remote(RemoteConfig),
+}
+
 struct LoadedModel {
     id: String,
     model: Box<dyn TextModel>,
@@ -75,6 +86,7 @@ pub struct Studio {
     manifest: Arc<Manifest>,
     models: ModelStore,
     device: DevicePref,
+    backend: Backend,
     loaded: Arc<Mutex<Option<LoadedModel>>>,
 }
 
@@ -90,6 +102,7 @@ impl Studio {
             manifest,
             models,
             device: DevicePref::from_env()?,
+            backend: Backend::Local,
             loaded: Arc::new(Mutex::new(None)),
         })
     }
@@ -97,6 +110,15 @@ impl Studio {
     pub fn with_device(mut self, device: DevicePref) -> Self {
         self.device = device;
         self
+    }
+
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
     }
 
     pub fn dirs(&self) -> &DataDir {
@@ -163,16 +185,35 @@ impl Studio {
     ) -> Result<Draft> {
         let lang = Lang::parse(&req.lang)?;
         let mp = listing::marketplace(&req.marketplace)?;
-        let spec = self.installed_model(req.model.as_deref())?;
+        let engine = match &self.backend {
+            Backend::Local => {
+                let spec = self.installed_model(req.model.as_deref())?;
+                Engine::Local {
+                    path: self.models.path_for(&spec),
+                    spec,
+                    device: self.device,
+                }
+            }
+            Backend::Remote(config) => {
+                if let Some(id) = &req.model {
+                    return Err(CoreError::InvalidInput(format!(
+                        "model `{id}` is a local model, but generation goes to the remote server {}",
+                        config.identity()
+                    )));
+                }
+                Engine::Remote {
+                    config: config.clone(),
+                    client: None,
+                }
+            }
+        };
         let product = self.store.product(req.product_id).await?;
         let mut params = req.params.clone().unwrap_or_else(listing_params);
         params.json_schema = Some(listing::schema(&mp));
 
         let mut generator = Generator {
             loaded: Arc::clone(&self.loaded),
-            path: self.models.path_for(&spec),
-            spec,
-            device: self.device,
+            engine,
             store: self.store.clone(),
             runtime: tokio::runtime::Handle::current(),
             use_cache: req.use_cache,
@@ -212,13 +253,47 @@ struct Answer {
     cached: bool,
 }
 
+/// The model a pipeline's generations go to.
+enum Engine {
+    Local {
+        spec: vitrine_infer::ModelSpec,
+        path: std::path::PathBuf,
+        device: DevicePref,
+    },
+    /// The client is made (and the server checked) on the first cache miss.
+    Remote {
+        config: RemoteConfig,
+        client: Option<RemoteTextModel>,
+    },
+}
+
+impl Engine {
+    /// The model's name in provenance and in the cache's bookkeeping.
+    fn model_id(&self) -> String {
+        match self {
+            Engine::Local { spec, .. } => spec.id.clone(),
+            Engine::Remote { config, .. } => config.identity(),
+        }
+    }
+
+    /// What identifies the model's behaviour in the cache key: the weights'
+    /// sha256 locally; remotely the sha256 of `model@server`, so another
+    /// server or model name never answers from an old entry.
+    fn fingerprint(&self) -> String {
+        match self {
+            Engine::Local { spec, .. } => spec.sha256.clone(),
+            Engine::Remote { config, .. } => {
+                hex::encode(Sha256::digest(config.identity().as_bytes()))
+            }
+        }
+    }
+}
+
 /// Runs generations for a pipeline: answers from the generation cache when
 /// it can, and loads the model only when it must.
 struct Generator {
     loaded: Arc<Mutex<Option<LoadedModel>>>,
-    spec: vitrine_infer::ModelSpec,
-    path: std::path::PathBuf,
-    device: DevicePref,
+    engine: Engine,
     store: Store,
     runtime: tokio::runtime::Handle,
     use_cache: bool,
@@ -234,10 +309,12 @@ impl Generator {
         on_event: &mut dyn FnMut(GenerationEvent),
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Answer> {
-        let key = cache::key(&self.spec.sha256, messages, prefill, params)?;
+        let model_id = self.engine.model_id();
+        let fingerprint = self.engine.fingerprint();
+        let key = cache::key(&fingerprint, messages, prefill, params)?;
         if self.use_cache {
             if let Some(hit) = self.runtime.block_on(self.store.cache_get(&key))? {
-                tracing::info!(model = %self.spec.id, "answered from the generation cache");
+                tracing::info!(model = %model_id, "answered from the generation cache");
                 on_text(&hit.text);
                 return Ok(Answer {
                     text: hit.text,
@@ -248,40 +325,63 @@ impl Generator {
                 });
             }
         }
-        let mut guard = self
-            .loaded
-            .lock()
-            .map_err(|_| CoreError::Task("model lock poisoned".into()))?;
-        if guard.as_ref().map(|l| l.id.as_str()) != Some(self.spec.id.as_str()) {
-            // Free the old model before loading the next: two may not fit.
-            *guard = None;
-            on_event(GenerationEvent::LoadingModel {
-                model_id: self.spec.id.clone(),
-            });
-            let t = Instant::now();
-            let dev = select_device(self.device)?;
-            let model = CandleTextModel::load(&self.spec.id, &self.path, &dev)?;
-            let ms = t.elapsed().as_millis() as u64;
-            tracing::info!(model = %self.spec.id, device = vitrine_infer::device::device_name(&dev), ms, "model loaded");
-            on_event(GenerationEvent::ModelLoaded {
-                model_id: self.spec.id.clone(),
-                ms,
-            });
-            *guard = Some(LoadedModel {
-                id: self.spec.id.clone(),
-                model: Box::new(model),
-            });
+        let g = match &mut self.engine {
+            Engine::Local { spec, path, device } => {
+                let mut guard = self
+                    .loaded
+                    .lock()
+                    .map_err(|_| CoreError::Task("model lock poisoned".into()))?;
+                if guard.as_ref().map(|l| l.id.as_str()) != Some(spec.id.as_str()) {
+                    // Free the old model before loading the next: two may not fit.
+                    *guard = None;
+                    on_event(GenerationEvent::LoadingModel {
+                        model_id: spec.id.clone(),
+                    });
+                    let t = Instant::now();
+                    let dev = select_device(*device)?;
+                    let model = CandleTextModel::load(&spec.id, path, &dev)?;
+                    let ms = t.elapsed().as_millis() as u64;
+                    tracing::info!(model = %spec.id, device = vitrine_infer::device::device_name(&dev), ms, "model loaded");
+                    on_event(GenerationEvent::ModelLoaded {
+                        model_id: spec.id.clone(),
+                        ms,
+                    });
+                    *guard = Some(LoadedModel {
+                        id: spec.id.clone(),
+                        model: Box::new(model),
+                    });
+                }
+                let loaded = guard
+                    .as_mut()
+                    .ok_or_else(|| CoreError::Task("model not loaded".into()))?;
+                loaded
+                    .model
+                    .generate(messages, prefill, params, on_text, &self.cancel)
+            }
+            // Remote requests bypass the local model's lock: the server
+            // runs them side by side, up to the client's concurrency limit.
+            Engine::Remote { config, client } => {
+                if client.is_none() {
+                    on_event(GenerationEvent::LoadingModel {
+                        model_id: model_id.clone(),
+                    });
+                    let t = Instant::now();
+                    *client = Some(RemoteTextModel::connect(config.clone())?);
+                    on_event(GenerationEvent::ModelLoaded {
+                        model_id: model_id.clone(),
+                        ms: t.elapsed().as_millis() as u64,
+                    });
+                }
+                let model = client
+                    .as_mut()
+                    .ok_or_else(|| CoreError::Task("remote client missing".into()))?;
+                model.generate(messages, prefill, params, on_text, &self.cancel)
+            }
         }
-        let loaded = guard
-            .as_mut()
-            .ok_or_else(|| CoreError::Task("model not loaded".into()))?;
-        let g = loaded
-            .model
-            .generate(messages, prefill, params, on_text, &self.cancel)
-            .map_err(|e| match e {
-                vitrine_infer::InferError::Cancelled => CoreError::Cancelled,
-                other => other.into(),
-            })?;
+        .map_err(|e| match e {
+            vitrine_infer::InferError::Cancelled => CoreError::Cancelled,
+            other => other.into(),
+        })?;
         let answer = Answer {
             text: g.text,
             prompt_tokens: g.prompt_tokens,
@@ -296,12 +396,8 @@ impl Generator {
                 prompt_tokens: answer.prompt_tokens,
                 generated_tokens: answer.generated_tokens,
             };
-            self.runtime.block_on(self.store.cache_put(
-                &key,
-                &self.spec.id,
-                &self.spec.sha256,
-                &stored,
-            ))?;
+            self.runtime
+                .block_on(self.store.cache_put(&key, &model_id, &fingerprint, &stored))?;
         }
         Ok(answer)
     }
@@ -358,8 +454,8 @@ fn run_listing(
         match listing {
             Some(listing) if check.errors.is_empty() => {
                 let provenance = Provenance {
-                    model_id: generator.spec.id.clone(),
-                    model_sha256: generator.spec.sha256.clone(),
+                    model_id: generator.engine.model_id(),
+                    model_sha256: generator.engine.fingerprint(),
                     prompt_sha256,
                     sampling: serde_json::to_value(params).unwrap_or_default(),
                     facts_used: facts.fact_ids.clone(),

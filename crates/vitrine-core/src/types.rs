@@ -141,7 +141,9 @@ pub struct DraftSummary {
 /// How a draft version was produced, kept so any text can be traced back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
+    /// A manifest id, or `model@server` for a remote model.
     pub model_id: String,
+    /// The weights' sha256, or for a remote model the sha256 of `model_id`.
     pub model_sha256: String,
     pub prompt_sha256: String,
     pub sampling: serde_json::Value,

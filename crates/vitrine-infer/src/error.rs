@@ -58,6 +58,30 @@ pub enum InferError {
 
     #[error("generation cancelled")]
     Cancelled,
+
+    /// A remote model server could not be reached or broke off (connection,
+    /// timeout, malformed stream); `reason` says which and after how many
+    /// attempts.
+    #[error("remote model server {url}: {reason}")]
+    Remote { url: String, reason: String },
+
+    /// A remote model server answered with an error status.
+    #[error("remote model server {url} answered HTTP {status}{}: {body}", retried(*attempts))]
+    RemoteStatus {
+        url: String,
+        status: u16,
+        /// The start of the response body (servers put the reason there).
+        body: String,
+        attempts: u32,
+    },
+}
+
+fn retried(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    }
 }
 
 impl InferError {
@@ -78,6 +102,8 @@ impl InferError {
             InferError::Backend(_) => "inference",
             InferError::Device(_) => "device",
             InferError::Cancelled => "cancelled",
+            InferError::Remote { .. } => "remote",
+            InferError::RemoteStatus { .. } => "remote_status",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Vitrine's model engine: the model manifest, fetching and verifying
-//! weights, and local text generation with candle over GGUF files. It knows
-//! nothing of the store or the UI.
+//! weights, local text generation with candle over GGUF files, and the same
+//! interface over a remote OpenAI-compatible server. It knows nothing of the
+//! store or the UI.
 
 pub mod chat;
 pub mod constrained;
@@ -11,6 +12,7 @@ pub mod gguf_guard;
 pub mod manifest;
 pub mod native;
 pub mod registry;
+pub mod remote;
 mod spm;
 pub mod text;
 pub mod tokenizer;
@@ -21,6 +23,7 @@ pub use error::{InferError, Result};
 pub use fetch::{fetch_model, FetchEvent, FetchOptions};
 pub use manifest::{Manifest, ModelSpec, Role, Source};
 pub use registry::{ModelStatus, ModelStore};
+pub use remote::{RemoteConfig, RemoteTextModel, ResponseFormat};
 pub use text::{
     CancelToken, CandleTextModel, Engine, Generation, GenerationParams, StopReason, TextModel,
 };

@@ -103,7 +103,7 @@ impl CancelToken {
 }
 
 /// Anything that turns a chat into text. Backends: local candle (here),
-/// remote OpenAI-compatible servers (later).
+/// remote OpenAI-compatible servers ([`crate::remote`]).
 pub trait TextModel: Send {
     fn id(&self) -> &str;
     fn context_length(&self) -> usize;

@@ -2,13 +2,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use vitrine_core::studio::{GenerationEvent, ListingRequest};
+use vitrine_core::studio::{Backend, GenerationEvent, ListingRequest};
 use vitrine_core::{Draft, Fact, Listing, Photo};
-use vitrine_infer::CancelToken;
+use vitrine_infer::{CancelToken, RemoteTextModel};
 
 use super::Context;
 
@@ -23,7 +23,8 @@ pub struct ListingArgs {
     /// Marketplace profile: generic, shopify or amazon
     #[arg(long, default_value = "generic")]
     marketplace: String,
-    /// Model id from `vitrine models list` (default: the default model)
+    /// Model id from `vitrine models list` (default: the default model);
+    /// not with --remote-url
     #[arg(long)]
     model: Option<String>,
     /// Sampling seed
@@ -57,8 +58,20 @@ pub async fn run(ctx: &Context, args: ListingArgs) -> Result<()> {
             return Err(vitrine_core::CoreError::MissingFile { path: p.clone() }.into());
         }
     }
-    // Likewise a missing model is reported before anything is stored.
-    studio.installed_model(args.model.as_deref())?;
+    // Likewise a missing model or an unreachable server is reported before
+    // anything is stored.
+    match studio.backend() {
+        Backend::Local => {
+            studio.installed_model(args.model.as_deref())?;
+        }
+        Backend::Remote(config) => {
+            if args.model.is_some() {
+                bail!("--model picks a local model; with --remote-url the model is --remote-model");
+            }
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || RemoteTextModel::connect(config)).await??;
+        }
+    }
     for photo in &args.photos {
         let outcome = studio.ingest_path(photo).await?;
         if !args.json {

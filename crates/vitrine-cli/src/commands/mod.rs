@@ -7,15 +7,18 @@ pub mod samples;
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
+use vitrine_core::studio::Backend;
 use vitrine_core::{DataDir, Studio};
-use vitrine_infer::DevicePref;
+use vitrine_infer::{DevicePref, RemoteConfig};
 
 /// Global options every command shares.
 pub struct Context {
     pub data_dir: Option<PathBuf>,
     pub models_dir: Option<PathBuf>,
     pub device: Option<String>,
+    pub remote_url: Option<String>,
+    pub remote_model: Option<String>,
 }
 
 impl Context {
@@ -35,10 +38,36 @@ impl Context {
         })
     }
 
+    /// Local models, or the remote server of `--remote-url` and
+    /// `--remote-model` (API key from `VITRINE_REMOTE_API_KEY`, kept off
+    /// the command line where other users could read it).
+    pub fn backend(&self) -> Result<Backend> {
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        Ok(
+            match (nonempty(&self.remote_url), nonempty(&self.remote_model)) {
+                (None, None) => Backend::Local,
+                (Some(url), Some(model)) => {
+                    let mut config = RemoteConfig::new(url, model);
+                    config.api_key = std::env::var("VITRINE_REMOTE_API_KEY")
+                        .ok()
+                        .filter(|k| !k.is_empty());
+                    Backend::Remote(config)
+                }
+                (Some(_), None) => {
+                    bail!("--remote-url needs --remote-model (or VITRINE_REMOTE_MODEL)")
+                }
+                (None, Some(_)) => {
+                    bail!("--remote-model needs --remote-url (or VITRINE_REMOTE_URL)")
+                }
+            },
+        )
+    }
+
     pub async fn studio(&self) -> Result<Studio> {
         Ok(Studio::open(self.dirs()?)
             .await?
-            .with_device(self.device_pref()?))
+            .with_device(self.device_pref()?)
+            .with_backend(self.backend()?))
     }
 }
 
