@@ -46,6 +46,8 @@ struct Cli {
 enum Command {
     /// Ingest product photos and write a listing for each
     Listing(commands::listing::ListingArgs),
+    /// Show which model a request would run on, and its complexity score
+    Route(commands::route::RouteArgs),
     /// Products in the store
     Products {
         #[command(subcommand)]
@@ -106,6 +108,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Listing(args) => commands::listing::run(&ctx, args).await,
+            Command::Route(args) => commands::route::run(&ctx, args).await,
             Command::Products { command } => commands::products::run(&ctx, command).await,
             Command::Drafts { command } => commands::drafts::run(&ctx, command).await,
             Command::Models { command } => commands::models::run(&ctx, command).await,

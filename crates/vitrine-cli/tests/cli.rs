@@ -21,7 +21,8 @@ fn vitrine(data: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vitrine"));
     cmd.env("VITRINE_DATA_DIR", data)
         .env("VITRINE_MODELS_DIR", shared_models_dir())
-        .env_remove("VITRINE_DEVICE");
+        .env_remove("VITRINE_DEVICE")
+        .env_remove("VITRINE_ROUTER_THRESHOLD");
     cmd
 }
 
@@ -105,6 +106,7 @@ fn listing_json_on_a_sample_photo_with_the_tiny_model() {
     let v = &draft["versions"][0];
     assert_eq!(v["listing"]["title"], listing["title"]);
     assert_eq!(v["provenance"]["model_id"], "smollm2-135m");
+    assert_eq!(v["provenance"]["route"]["pinned"], true);
     assert_eq!(
         v["provenance"]["prompt_sha256"].as_str().map(str::len),
         Some(64)
@@ -318,4 +320,175 @@ fn an_identical_request_is_answered_from_the_generation_cache() {
     let o = run(vitrine(data.path()).args(["cache", "stats", "--json"]));
     let stats: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(stats["entries"], 0);
+}
+
+/// A models dir holding only the tiny model (a link to the shared copy):
+/// what a merchant has after `vitrine models fetch smollm2-135m`.
+fn tiny_only_models() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "smollm2-135m-instruct-q4_1.gguf";
+    let real = shared_models_dir().join(name);
+    #[cfg(unix)]
+    let linked = std::os::unix::fs::symlink(&real, dir.path().join(name)).is_ok();
+    #[cfg(not(unix))]
+    let linked = false;
+    if !linked {
+        std::fs::copy(&real, dir.path().join(name)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn an_unpinned_listing_falls_back_to_the_installed_model_with_a_notice() {
+    let data = tempfile::tempdir().unwrap();
+    let models = tiny_only_models();
+    let photo = samples().join("hoodie-02.png");
+    let listing = |extra: &[&str]| -> serde_json::Value {
+        let o = run(vitrine(data.path())
+            .env("VITRINE_MODELS_DIR", models.path())
+            .args(["listing", "--json"])
+            .args(extra)
+            .arg(&photo));
+        assert!(o.status.success(), "listing failed: {}", stderr(&o));
+        serde_json::from_slice(&o.stdout).expect("one JSON document")
+    };
+    let out = listing(&[]);
+    let p = &out["draft"]["versions"][0]["provenance"];
+    assert_eq!(p["model_id"], "smollm2-135m");
+    let route = &p["route"];
+    assert_eq!(route["model_id"], "smollm2-135m");
+    assert_eq!(route["role"], "tiny");
+    assert_eq!(route["task"], "listing");
+    assert_eq!(route["pinned"], false);
+    assert_eq!(route["threshold"], 0.25);
+    let score = route["score"].as_f64().expect("score");
+    assert!(
+        (0.25..=1.0).contains(&score),
+        "a listing scores heavy: {score}"
+    );
+    assert_eq!(route["factors"].as_array().map(Vec::len), Some(5));
+    let notice = route["fallback"].as_str().expect("a fallback notice");
+    assert!(
+        notice.contains("qwen2.5-coder-1.5b") && notice.contains("vitrine models fetch"),
+        "{notice}"
+    );
+    let warnings = p["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings.iter().any(|w| w.as_str() == Some(notice)),
+        "the notice is among the warnings: {warnings:?}"
+    );
+
+    // The cache is keyed by the model that ran, not by how it was chosen:
+    // pinning the same model answers the same request from the cache.
+    let pinned = listing(&["--model", "smollm2-135m"]);
+    let p = &pinned["draft"]["versions"][0]["provenance"];
+    assert_eq!(p["cached"], true);
+    assert_eq!(p["route"]["pinned"], true);
+    assert!(p["route"]["fallback"].is_null());
+    assert_eq!(pinned["listing"], out["listing"]);
+}
+
+#[test]
+fn route_prints_the_decision_without_generating() {
+    let data = tempfile::tempdir().unwrap();
+    let models = tiny_only_models();
+    let route = |extra: &[&str]| -> Output {
+        run(vitrine(data.path())
+            .env("VITRINE_MODELS_DIR", models.path())
+            .arg("route")
+            .args(extra))
+    };
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let o = route(&[&["--json"], extra].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).expect("route json")
+    };
+
+    let en = json(&["--task", "listing", "--lang", "en", "--chars", "950"]);
+    assert_eq!(en["model_id"], "smollm2-135m");
+    assert_eq!(en["pinned"], false);
+    assert!(en["fallback"]
+        .as_str()
+        .is_some_and(|n| n.contains("qwen2.5-coder-1.5b")));
+    let zh = json(&["--task", "listing", "--lang", "zh-CN", "--chars", "950"]);
+    assert!(zh["score"].as_f64() > en["score"].as_f64(), "{zh} vs {en}");
+    // A short English summary scores light; the notice names that model.
+    let summary = json(&["--task", "review-summary", "--chars", "1500"]);
+    assert!(summary["score"].as_f64() < Some(0.25), "{summary}");
+    assert!(summary["fallback"]
+        .as_str()
+        .is_some_and(|n| n.contains("qwen2.5-coder-0.5b")));
+    // The threshold moves the boundary.
+    let strict = json(&["--threshold", "0.9"]);
+    assert!(strict["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("< threshold")));
+    let o = route(&["--json"]);
+    let from_env = run(vitrine(data.path())
+        .env("VITRINE_MODELS_DIR", models.path())
+        .env("VITRINE_ROUTER_THRESHOLD", "0.9")
+        .args(["route", "--json"]));
+    assert!(o.status.success() && from_env.status.success());
+    let from_env: serde_json::Value = serde_json::from_slice(&from_env.stdout).unwrap();
+    assert_eq!(from_env["threshold"], 0.9);
+
+    // People get the factors and the reason.
+    let o = route(&["--lang", "en,zh-CN"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "task",
+        "languages",
+        "en,zh-CN",
+        "score",
+        "smollm2-135m (tiny)",
+    ] {
+        assert!(text.contains(needle), "no `{needle}` in: {text}");
+    }
+    assert!(
+        stderr(&o).contains("note: the router chose"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A pinned model that is missing is refused, naming what is installed.
+    let o = route(&["--model", "qwen2.5-coder-0.5b"]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("vitrine models fetch qwen2.5-coder-0.5b"),
+        "{err}"
+    );
+    assert!(err.contains("installed: smollm2-135m"), "{err}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let o = run(vitrine(data.path())
+        .env("VITRINE_MODELS_DIR", empty.path())
+        .arg("route"));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no model is installed"),
+        "{}",
+        stderr(&o)
+    );
+
+    for bad in [
+        &["--threshold", "2"][..],
+        &["--task", "poem"],
+        &["--lang", "e n"],
+    ] {
+        let o = route(bad);
+        assert!(!o.status.success(), "{bad:?} was accepted");
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+    let o = run(vitrine(data.path())
+        .env("VITRINE_MODELS_DIR", models.path())
+        .env("VITRINE_ROUTER_THRESHOLD", "high")
+        .arg("route"));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("VITRINE_ROUTER_THRESHOLD"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -57,6 +57,14 @@ pub enum CoreError {
     #[error(transparent)]
     Infer(#[from] vitrine_infer::InferError),
 
+    /// A model the user pinned is missing: pinning is explicit, so nothing
+    /// is substituted.
+    #[error("model `{id}` is not installed; run `vitrine models fetch {id}` (installed: {})", installed_note(.installed))]
+    ModelNotInstalled { id: String, installed: Vec<String> },
+
+    #[error("no model is installed; run `vitrine models fetch` for the default model or `vitrine models fetch ID` for another (see `vitrine models list`)")]
+    NoModelInstalled,
+
     #[error("the model's output was not a valid listing after {attempts} attempts: {reason}")]
     InvalidModelOutput { attempts: u32, reason: String },
 
@@ -84,10 +92,20 @@ impl CoreError {
             CoreError::Database(_) => "database",
             CoreError::Migration(_) => "migration",
             CoreError::Infer(e) => e.code(),
+            CoreError::ModelNotInstalled { .. } => "model_not_installed",
+            CoreError::NoModelInstalled => "no_model_installed",
             CoreError::InvalidModelOutput { .. } => "invalid_model_output",
             CoreError::Cancelled => "cancelled",
             CoreError::Task(_) => "task",
         }
+    }
+}
+
+fn installed_note(installed: &[String]) -> String {
+    if installed.is_empty() {
+        "none".to_string()
+    } else {
+        installed.join(", ")
     }
 }
 

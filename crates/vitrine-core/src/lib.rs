@@ -7,6 +7,7 @@ pub mod error;
 pub mod ingest;
 pub mod listing;
 pub mod paths;
+pub mod router;
 pub mod store;
 pub mod studio;
 pub mod types;

@@ -16,6 +16,7 @@ use crate::cache;
 use crate::error::{CoreError, Result};
 use crate::listing::{self, Lang};
 use crate::paths::DataDir;
+use crate::router::{self, RouteDecision, RouteRequest, Router, TaskKind};
 use crate::store::Store;
 use crate::types::{Draft, IngestOutcome, Listing, ProductDetail, ProductSummary, Provenance};
 
@@ -27,8 +28,8 @@ pub struct ListingRequest {
     pub lang: String,
     /// `generic`, `shopify` or `amazon`.
     pub marketplace: String,
-    /// A manifest model id; the default model when `None`. Must be `None`
-    /// with a remote backend, which has its own model.
+    /// A manifest model id the user pinned; the router chooses when `None`.
+    /// Must be `None` with a remote backend, which has its own model.
     pub model: Option<String>,
     /// Sampling settings; the listing defaults when `None`.
     pub params: Option<GenerationParams>,
@@ -87,6 +88,7 @@ pub struct Studio {
     models: ModelStore,
     device: DevicePref,
     backend: Backend,
+    router: Router,
     loaded: Arc<Mutex<Option<LoadedModel>>>,
 }
 
@@ -103,6 +105,7 @@ impl Studio {
             models,
             device: DevicePref::from_env()?,
             backend: Backend::Local,
+            router: Router::from_env()?,
             loaded: Arc::new(Mutex::new(None)),
         })
     }
@@ -119,6 +122,15 @@ impl Studio {
 
     pub fn backend(&self) -> &Backend {
         &self.backend
+    }
+
+    pub fn with_router(mut self, router: Router) -> Self {
+        self.router = router;
+        self
+    }
+
+    pub fn router(&self) -> Router {
+        self.router
     }
 
     pub fn dirs(&self) -> &DataDir {
@@ -158,21 +170,35 @@ impl Studio {
         self.models.status(&self.manifest)
     }
 
-    /// Resolve a model id (or the default) to an installed spec.
-    pub fn installed_model(&self, id: Option<&str>) -> Result<vitrine_infer::ModelSpec> {
-        let spec = match id {
-            Some(id) => self.manifest.get(id)?.clone(),
-            None => self.manifest.default_model().cloned().ok_or_else(|| {
-                CoreError::InvalidInput("the model manifest has no default model".into())
-            })?,
+    /// Ids of the installed manifest models, in manifest order.
+    pub fn installed_ids(&self) -> Vec<String> {
+        self.manifest
+            .models
+            .iter()
+            .filter(|m| self.models.is_installed(m))
+            .map(|m| m.id.clone())
+            .collect()
+    }
+
+    /// The model a request runs on: `pin` when given (it must be
+    /// installed), else the router's choice among the installed models.
+    pub fn route(&self, request: &RouteRequest, pin: Option<&str>) -> Result<RouteDecision> {
+        let installed = self.installed_ids();
+        let ids: Vec<&str> = installed.iter().map(String::as_str).collect();
+        self.router.choose(request, &self.manifest, &ids, pin)
+    }
+
+    /// Fails early, before anything is stored, when a request could not
+    /// run: the pinned model is missing, or no model is installed at all.
+    pub fn check_models(&self, pin: Option<&str>) -> Result<()> {
+        let any = RouteRequest {
+            task: TaskKind::Listing,
+            input_chars: 0,
+            products: 1,
+            languages: Vec::new(),
+            temperature: 0.0,
         };
-        if !self.models.is_installed(&spec) {
-            return Err(vitrine_infer::InferError::NotInstalled {
-                id: spec.id.clone(),
-            }
-            .into());
-        }
-        Ok(spec)
+        self.route(&any, pin).map(|_| ())
     }
 
     /// Generate a listing for a product, stream it through `on_event`, check
@@ -185,15 +211,34 @@ impl Studio {
     ) -> Result<Draft> {
         let lang = Lang::parse(&req.lang)?;
         let mp = listing::marketplace(&req.marketplace)?;
-        let engine = match &self.backend {
+        let product = self.store.product(req.product_id).await?;
+        let mut params = req.params.clone().unwrap_or_else(listing_params);
+        params.json_schema = Some(listing::schema(&mp));
+        let facts = listing::prompt_facts(&product.name, &product.facts);
+        let (engine, route) = match &self.backend {
             Backend::Local => {
-                let spec = self.installed_model(req.model.as_deref())?;
-                Engine::Local {
+                let route = self.route(
+                    &RouteRequest {
+                        task: TaskKind::Listing,
+                        input_chars: router::prompt_chars(&listing::build_messages(
+                            &facts, &mp, lang,
+                        )),
+                        products: 1,
+                        languages: vec![lang.code().to_string()],
+                        temperature: params.temperature,
+                    },
+                    req.model.as_deref(),
+                )?;
+                tracing::info!(model = %route.model_id, score = route.score, pinned = route.pinned, "route chosen");
+                let spec = self.manifest.get(&route.model_id)?.clone();
+                let engine = Engine::Local {
                     path: self.models.path_for(&spec),
                     spec,
                     device: self.device,
-                }
+                };
+                (engine, Some(route))
             }
+            // The remote server serves one model: there is nothing to route.
             Backend::Remote(config) => {
                 if let Some(id) = &req.model {
                     return Err(CoreError::InvalidInput(format!(
@@ -201,15 +246,13 @@ impl Studio {
                         config.identity()
                     )));
                 }
-                Engine::Remote {
+                let engine = Engine::Remote {
                     config: config.clone(),
                     client: None,
-                }
+                };
+                (engine, None)
             }
         };
-        let product = self.store.product(req.product_id).await?;
-        let mut params = req.params.clone().unwrap_or_else(listing_params);
-        params.json_schema = Some(listing::schema(&mp));
 
         let mut generator = Generator {
             loaded: Arc::clone(&self.loaded),
@@ -230,7 +273,13 @@ impl Studio {
                 &mut on_event,
             )
         });
-        let (listing, provenance) = task.await.map_err(|e| CoreError::Task(e.to_string()))??;
+        let (listing, mut provenance) =
+            task.await.map_err(|e| CoreError::Task(e.to_string()))??;
+        // The reviewer sees the fallback with the checks' warnings.
+        if let Some(route) = route {
+            provenance.warnings.extend(route.fallback.clone());
+            provenance.route = Some(route);
+        }
         self.store
             .create_draft(
                 req.product_id,
@@ -466,6 +515,7 @@ fn run_listing(
                     attempts,
                     cached: all_cached,
                     warnings: check.warnings,
+                    route: None,
                 };
                 return Ok((listing, provenance));
             }

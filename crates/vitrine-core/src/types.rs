@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::router::RouteDecision;
+
 /// Where a fact came from. User edits always win over machine sources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -161,6 +163,10 @@ pub struct Provenance {
     /// bullets than the marketplace wants), for the reviewer.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Why this model ran: the router's score and choice, or the user's
+    /// pin. Absent in drafts made before the router.
+    #[serde(default)]
+    pub route: Option<RouteDecision>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 
 use sqlx::Row;
 use tempfile::TempDir;
+use vitrine_core::router::{RouteDecision, RouteRequest, Router, TaskKind};
 use vitrine_core::store::{self, NewFact};
 use vitrine_core::{CoreError, FactSource, Listing, Provenance, Store};
 
@@ -44,7 +45,23 @@ fn provenance() -> Provenance {
         attempts: 1,
         cached: false,
         warnings: vec![],
+        route: Some(route()),
     }
+}
+
+/// A real router decision, so the stored JSON is what the pipeline writes.
+fn route() -> RouteDecision {
+    let request = RouteRequest {
+        task: TaskKind::Listing,
+        input_chars: 1200,
+        products: 1,
+        languages: vec!["en".into()],
+        temperature: 0.3,
+    };
+    let manifest = vitrine_infer::Manifest::builtin().unwrap();
+    Router::default()
+        .choose(&request, &manifest, &["smollm2-135m"], None)
+        .unwrap()
 }
 
 #[tokio::test]
@@ -405,4 +422,46 @@ async fn generation_cache_round_trip_and_stats() {
     assert_eq!((stats.entries, stats.hits, stats.misses), (1, 1, 1));
     assert_eq!(store.cache_clear().await.unwrap(), 1);
     assert!(store.cache_get(&k).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn provenance_written_before_the_router_still_reads() {
+    let (_dir, store) = open().await;
+    let product = new_product(&store, "hoodie").await;
+    let draft = store
+        .create_draft(
+            product,
+            "listing",
+            "en",
+            "generic",
+            &listing("Navy hoodie"),
+            &provenance(),
+        )
+        .await
+        .unwrap();
+    // The provenance JSON of the walking skeleton: no cache flag, no
+    // warnings, no route.
+    let old = serde_json::json!({
+        "model_id": "qwen2.5-coder-1.5b",
+        "model_sha256": "ab".repeat(32),
+        "prompt_sha256": "cd".repeat(32),
+        "sampling": {"temperature": 0.3},
+        "facts_used": [1],
+        "prompt_tokens": 247,
+        "generated_tokens": 192,
+        "time_to_first_token_ms": 9200,
+        "total_ms": 28900,
+        "attempts": 1
+    });
+    sqlx::query("UPDATE draft_versions SET provenance = ? WHERE draft_id = ?")
+        .bind(old.to_string())
+        .bind(draft.id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let read = store.draft(draft.id).await.unwrap();
+    let p = read.versions[0].provenance.as_ref().expect("provenance");
+    assert_eq!(p.model_id, "qwen2.5-coder-1.5b");
+    assert_eq!(p.route, None);
+    assert!(p.warnings.is_empty() && !p.cached);
 }

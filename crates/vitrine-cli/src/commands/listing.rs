@@ -23,8 +23,8 @@ pub struct ListingArgs {
     /// Marketplace profile: generic, shopify or amazon
     #[arg(long, default_value = "generic")]
     marketplace: String,
-    /// Model id from `vitrine models list` (default: the default model);
-    /// not with --remote-url
+    /// Pin a model id from `vitrine models list` (default: the router picks
+    /// the light or heavy model; see `vitrine route`); not with --remote-url
     #[arg(long)]
     model: Option<String>,
     /// Sampling seed
@@ -62,7 +62,7 @@ pub async fn run(ctx: &Context, args: ListingArgs) -> Result<()> {
     // anything is stored.
     match studio.backend() {
         Backend::Local => {
-            studio.installed_model(args.model.as_deref())?;
+            studio.check_models(args.model.as_deref())?;
         }
         Backend::Remote(config) => {
             if args.model.is_some() {
@@ -168,6 +168,12 @@ pub async fn run(ctx: &Context, args: ListingArgs) -> Result<()> {
         } else {
             println!("\n");
             print_listing(&version.listing);
+            if let Some(route) = version.provenance.as_ref().and_then(|p| p.route.as_ref()) {
+                if let Some(notice) = &route.fallback {
+                    eprintln!("\nnote: {notice}");
+                }
+                eprintln!("\nModel {}: {}", route.model_id, route.reason);
+            }
             if let Some(p) = version.provenance.as_ref().filter(|p| p.cached) {
                 eprintln!(
                     "\nSaved draft {} (product {}). {} · answered from the generation cache (--no-cache to run the model)",

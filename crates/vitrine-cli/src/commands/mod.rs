@@ -3,6 +3,7 @@ pub mod drafts;
 pub mod listing;
 pub mod models;
 pub mod products;
+pub mod route;
 pub mod samples;
 
 use std::path::PathBuf;
