@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -43,7 +43,14 @@ pub struct ListingRequest {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum GenerationEvent {
     LoadingModel { model_id: String },
-    ModelLoaded { model_id: String, ms: u64 },
+    /// `rss_mb`: the process's resident memory just after loading (Linux),
+    /// so users see what a model costs.
+    ModelLoaded {
+        model_id: String,
+        ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rss_mb: Option<u64>,
+    },
     Token { text: String },
     Retry { reason: String },
 }
@@ -78,6 +85,21 @@ pub enum Backend {
 struct LoadedModel {
     id: String,
     model: Box<dyn TextModel>,
+    last_used: Instant,
+}
+
+/// Resident memory of this process in MiB (Linux `/proc`; `None` elsewhere).
+pub fn resident_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024)
 }
 
 #[derive(Clone)]
@@ -131,6 +153,38 @@ impl Studio {
 
     pub fn router(&self) -> Router {
         self.router
+    }
+
+    /// The id of the model held in memory, if any.
+    pub fn loaded_model(&self) -> Option<String> {
+        self.loaded.lock().ok()?.as_ref().map(|l| l.id.clone())
+    }
+
+    /// Free the loaded model if it has not been used for `idle`. A model in
+    /// use (its lock held by a generation) is left alone. Returns the id of
+    /// the model unloaded.
+    pub fn unload_if_idle(&self, idle: Duration) -> Option<String> {
+        let mut guard = self.loaded.try_lock().ok()?;
+        if guard.as_ref()?.last_used.elapsed() < idle {
+            return None;
+        }
+        let id = guard.take().map(|l| l.id);
+        tracing::info!(model = ?id, rss_mb = resident_mb(), "idle model unloaded");
+        id
+    }
+
+    /// A background task that unloads the model after `idle` without use
+    /// (the desktop app and long-running servers run it; one-shot commands
+    /// exit instead).
+    pub fn spawn_idle_unloader(&self, idle: Duration) -> tokio::task::JoinHandle<()> {
+        let studio = self.clone();
+        let every = (idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                studio.unload_if_idle(idle);
+            }
+        })
     }
 
     pub fn dirs(&self) -> &DataDir {
@@ -390,22 +444,27 @@ impl Generator {
                     let dev = select_device(*device)?;
                     let model = CandleTextModel::load(&spec.id, path, &dev)?;
                     let ms = t.elapsed().as_millis() as u64;
-                    tracing::info!(model = %spec.id, device = vitrine_infer::device::device_name(&dev), ms, "model loaded");
+                    let rss_mb = resident_mb();
+                    tracing::info!(model = %spec.id, device = vitrine_infer::device::device_name(&dev), engine = %model.engine(), ms, rss_mb, "model loaded");
                     on_event(GenerationEvent::ModelLoaded {
                         model_id: spec.id.clone(),
                         ms,
+                        rss_mb,
                     });
                     *guard = Some(LoadedModel {
                         id: spec.id.clone(),
                         model: Box::new(model),
+                        last_used: Instant::now(),
                     });
                 }
                 let loaded = guard
                     .as_mut()
                     .ok_or_else(|| CoreError::Task("model not loaded".into()))?;
-                loaded
+                let result = loaded
                     .model
-                    .generate(messages, prefill, params, on_text, &self.cancel)
+                    .generate(messages, prefill, params, on_text, &self.cancel);
+                loaded.last_used = Instant::now();
+                result
             }
             // Remote requests bypass the local model's lock: the server
             // runs them side by side, up to the client's concurrency limit.
@@ -419,6 +478,7 @@ impl Generator {
                     on_event(GenerationEvent::ModelLoaded {
                         model_id: model_id.clone(),
                         ms: t.elapsed().as_millis() as u64,
+                        rss_mb: None,
                     });
                 }
                 let model = client

@@ -123,9 +123,14 @@ pub async fn run(ctx: &Context, args: ListingArgs) -> Result<()> {
             GenerationEvent::LoadingModel { model_id } => {
                 bar.set_message(format!("Loading model {model_id}…"))
             }
-            GenerationEvent::ModelLoaded { model_id, ms } => bar.set_message(format!(
-                "Writing with {model_id} (loaded in {:.1} s)…",
-                ms as f64 / 1000.0
+            GenerationEvent::ModelLoaded {
+                model_id,
+                ms,
+                rss_mb,
+            } => bar.set_message(format!(
+                "Writing with {model_id} (loaded in {:.1} s{})…",
+                ms as f64 / 1000.0,
+                rss_mb.map(|m| format!(", {m} MB resident")).unwrap_or_default()
             )),
             GenerationEvent::Retry { reason } => {
                 if stream {
