@@ -277,6 +277,61 @@ fn bench_worker_times_prompt_and_generation() {
 }
 
 #[test]
+fn bench_without_reference_times_a_model_file_alone() {
+    // What a GPU box runs: no llama.cpp, no installed models, a GGUF by path.
+    // The reference Python points nowhere, so touching it fails the run.
+    let data = tempfile::tempdir().unwrap();
+    let no_models = tempfile::tempdir().unwrap();
+    let gguf = shared_models_dir().join("smollm2-135m-instruct-q4_1.gguf");
+    let bench = |extra: &[&str]| {
+        let o = run(vitrine(data.path())
+            .env("VITRINE_MODELS_DIR", no_models.path())
+            .env("VITRINE_LLAMACPP_PYTHON", data.path().join("no-python"))
+            .args([
+                "--device",
+                "cpu",
+                "bench",
+                "--no-reference",
+                "--threads",
+                "1",
+            ])
+            .args(["--runs", "1", "--prompt-tokens", "24", "--gen-tokens", "4"])
+            .arg("--model-path")
+            .arg(&gguf)
+            .args(extra));
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let out = bench(&["--json"]);
+    let row: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON row");
+    assert_eq!(row["model"], "smollm2-135m-instruct-q4_1");
+    assert_eq!(row["device"], "cpu");
+    assert_eq!(row["threads"], 1);
+    assert!(row["vitrine_prompt_tps"].as_f64().unwrap() > 0.0);
+    assert!(row["vitrine_gen_tps"].as_f64().unwrap() > 0.0);
+    assert!(row["llamacpp_prompt_tps"].is_null(), "{row}");
+    assert!(row["llamacpp_gen_tps"].is_null(), "{row}");
+
+    let table = bench(&[]);
+    assert!(table.contains("reference skipped"), "{table}");
+    assert!(!table.contains("llama.cpp prompt"), "{table}");
+    assert!(
+        table.contains("| smollm2-135m-instruct-q4_1 | cpu | 1 | 24 | 4 |"),
+        "{table}"
+    );
+}
+
+#[test]
+fn bench_refuses_a_model_path_that_is_not_a_file() {
+    let data = tempfile::tempdir().unwrap();
+    let o = run(vitrine(data.path())
+        .args(["bench", "--no-reference", "--model-path"])
+        .arg(data.path().join("missing.gguf")));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no model file at"), "{}", stderr(&o));
+}
+
+#[test]
 fn an_identical_request_is_answered_from_the_generation_cache() {
     let data = tempfile::tempdir().unwrap();
     let photo = samples().join("hoodie-03.png");

@@ -42,7 +42,9 @@ pub struct ListingRequest {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum GenerationEvent {
-    LoadingModel { model_id: String },
+    LoadingModel {
+        model_id: String,
+    },
     /// `rss_mb`: the process's resident memory just after loading (Linux),
     /// so users see what a model costs.
     ModelLoaded {
@@ -51,8 +53,12 @@ pub enum GenerationEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rss_mb: Option<u64>,
     },
-    Token { text: String },
-    Retry { reason: String },
+    Token {
+        text: String,
+    },
+    Retry {
+        reason: String,
+    },
 }
 
 /// Sampling defaults for listings: low temperature keeps small models on

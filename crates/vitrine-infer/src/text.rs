@@ -356,15 +356,20 @@ impl CandleTextModel {
             });
         }
         self.weights.clear_kv_cache();
+        // GPU kernels run asynchronously: without a sync at each end, the
+        // prompt's tail would be billed to generation and the last step to
+        // nobody. On the CPU the syncs are no-ops.
         let never = CancelToken::new();
         let t = Instant::now();
         let mut logits = self.logits(prompt, 0, &never)?;
+        self.device.synchronize()?;
         let prompt_time = t.elapsed();
         let t = Instant::now();
         for pos in prompt.len()..prompt.len() + gen_tokens {
             let next = logits.argmax(0)?.to_scalar::<u32>()?;
             logits = self.logits(&[next], pos, &never)?;
         }
+        self.device.synchronize()?;
         let gen_time = t.elapsed();
         self.weights.clear_kv_cache();
         Ok(RawTiming {

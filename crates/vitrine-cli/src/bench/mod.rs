@@ -1,7 +1,9 @@
 //! `vitrine bench`: Vitrine's engine against llama.cpp on the same GGUF
 //! file, the same prompt token ids, the same thread count, in alternating
 //! runs. Each side runs in its own process so thread pools and memory do
-//! not leak between runs; model loading is never timed.
+//! not leak between runs; model loading is never timed. `--no-reference`
+//! times the engine alone (on machines without llama.cpp, such as a GPU
+//! box), and `--model-path` benches a GGUF file that is not installed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,6 +32,13 @@ pub struct BenchArgs {
     /// Models to run (comma-separated ids; default: every installed model)
     #[arg(long, value_delimiter = ',')]
     models: Vec<String>,
+    /// A GGUF file to run instead of an installed model (repeatable); it is
+    /// reported under its file name
+    #[arg(long, value_name = "FILE")]
+    model_path: Vec<PathBuf>,
+    /// Time the engine alone, without the llama.cpp reference
+    #[arg(long)]
+    no_reference: bool,
     /// Thread counts (comma-separated)
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     threads: Vec<usize>,
@@ -67,25 +76,55 @@ pub struct RunRequest {
     n_ctx: usize,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy)]
+#[derive(Serialize, Deserialize, Clone)]
 struct RunTiming {
     prompt_s: f64,
     gen_s: f64,
+    /// Where the run happened; only our worker says (llama.cpp runs on the CPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device: Option<String>,
 }
 
 #[derive(Serialize)]
 struct Row {
     model: String,
+    device: String,
     threads: usize,
     prompt_tokens: usize,
     gen_tokens: usize,
     vitrine_prompt_tps: f64,
-    llamacpp_prompt_tps: f64,
+    /// `null` under `--no-reference`.
+    llamacpp_prompt_tps: Option<f64>,
     vitrine_gen_tps: f64,
-    llamacpp_gen_tps: f64,
+    llamacpp_gen_tps: Option<f64>,
 }
 
-pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
+/// One model to bench: an id to report and the GGUF file it names.
+struct Target {
+    id: String,
+    path: PathBuf,
+}
+
+/// `--models` ids and `--model-path` files; every installed model when
+/// neither is given.
+fn targets(ctx: &Context, args: &BenchArgs) -> Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for path in &args.model_path {
+        if !path.is_file() {
+            bail!("no model file at {}", path.display());
+        }
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        out.push(Target {
+            id,
+            path: path.clone(),
+        });
+    }
+    if !args.model_path.is_empty() && args.models.is_empty() {
+        return Ok(out);
+    }
     let dirs = ctx.dirs()?;
     let manifest = Manifest::builtin()?;
     let store = ModelStore::new(dirs.models_dir());
@@ -103,25 +142,33 @@ pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
             .collect::<Result<_, _>>()?
     };
     if specs.is_empty() {
-        bail!("no models installed; run `vitrine models fetch all`");
+        bail!("no models installed; run `vitrine models fetch all` or pass --model-path FILE");
     }
-    for spec in &specs {
-        if !store.is_installed(spec) {
+    for spec in specs {
+        if !store.is_installed(&spec) {
             bail!(
                 "model `{}` is not installed; run `vitrine models fetch {}`",
                 spec.id,
                 spec.id
             );
         }
+        out.push(Target {
+            path: store.path_for(&spec),
+            id: spec.id,
+        });
     }
+    Ok(out)
+}
+
+pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
+    let targets = targets(ctx, &args)?;
     if let Some(n) = args.prefix_cache {
-        for spec in &specs {
-            let path = store.path_for(spec);
-            let spec = spec.clone();
+        for target in targets {
             let device = ctx.device_pref()?;
-            let row =
-                tokio::task::spawn_blocking(move || prefix::run_model(&spec, &path, device, n))
-                    .await??;
+            let row = tokio::task::spawn_blocking(move || {
+                prefix::run_model(&target.id, &target.path, device, n)
+            })
+            .await??;
             if args.json {
                 println!("{}", serde_json::to_string(&row)?);
             } else {
@@ -131,13 +178,12 @@ pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
         return Ok(());
     }
     if let Some(n) = args.structured {
-        for spec in &specs {
-            let path = store.path_for(spec);
-            let spec = spec.clone();
+        for target in targets {
             let device = ctx.device_pref()?;
-            let row =
-                tokio::task::spawn_blocking(move || structured::run_model(&spec, &path, device, n))
-                    .await??;
+            let row = tokio::task::spawn_blocking(move || {
+                structured::run_model(&target.id, &target.path, device, n)
+            })
+            .await??;
             if args.json {
                 println!("{}", serde_json::to_string(&row)?);
             } else {
@@ -149,23 +195,35 @@ pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
     if args.runs == 0 || args.prompt_tokens == 0 {
         bail!("--runs and --prompt-tokens must be at least 1");
     }
-    let python = tokio::task::spawn_blocking(llamacpp_python).await??;
-    let runner = cache_dir().join("bench").join("llamacpp_runner.py");
-    std::fs::create_dir_all(runner.parent().unwrap_or(Path::new(".")))?;
-    std::fs::write(&runner, RUNNER)?;
+    // The reference: the Python running llama.cpp and its runner script.
+    let reference = if args.no_reference {
+        None
+    } else {
+        let python = tokio::task::spawn_blocking(llamacpp_python).await??;
+        let runner = cache_dir().join("bench").join("llamacpp_runner.py");
+        std::fs::create_dir_all(runner.parent().unwrap_or(Path::new(".")))?;
+        std::fs::write(&runner, RUNNER)?;
+        Some((python, runner))
+    };
     let me = std::env::current_exe().context("locating the vitrine binary")?;
 
     if !args.json {
-        println!("| model | threads | prompt tok | gen tok | vitrine prompt tok/s | llama.cpp prompt tok/s | × | vitrine gen tok/s | llama.cpp gen tok/s | × |");
-        println!("|---|---|---|---|---|---|---|---|---|---|");
+        if reference.is_some() {
+            println!("| model | device | threads | prompt tok | gen tok | vitrine prompt tok/s | llama.cpp prompt tok/s | × | vitrine gen tok/s | llama.cpp gen tok/s | × |");
+            println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        } else {
+            println!("llama.cpp reference skipped (--no-reference): engine only.");
+            println!();
+            println!("| model | device | threads | prompt tok | gen tok | vitrine prompt tok/s | vitrine gen tok/s |");
+            println!("|---|---|---|---|---|---|---|");
+        }
     }
-    for spec in &specs {
-        let path = store.path_for(spec);
-        let prompt_ids = prompt_ids(&path, args.prompt_tokens)?;
+    for target in &targets {
+        let prompt_ids = prompt_ids(&target.path, args.prompt_tokens)?;
         for &threads in &args.threads {
             let req = RunRequest {
-                model: path.clone(),
-                id: spec.id.clone(),
+                model: target.path.clone(),
+                id: target.id.clone(),
                 threads: threads.max(1),
                 prompt_ids: prompt_ids.clone(),
                 gen_tokens: args.gen_tokens,
@@ -181,44 +239,57 @@ pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
                 }
                 cmd.arg("bench-worker");
                 ours.push(run_child(cmd, &body).context("vitrine run")?);
-                let mut cmd = Command::new(&python);
-                cmd.arg(&runner);
-                theirs.push(run_child(cmd, &body).context("llama.cpp run")?);
+                if let Some((python, runner)) = &reference {
+                    let mut cmd = Command::new(python);
+                    cmd.arg(runner);
+                    theirs.push(run_child(cmd, &body).context("llama.cpp run")?);
+                }
             }
-            let (o, t) = (median(&ours), median(&theirs));
+            let o = median(&ours);
+            let t = (!theirs.is_empty()).then(|| median(&theirs));
             let p = args.prompt_tokens as f64;
             let g = args.gen_tokens as f64;
             let row = Row {
-                model: spec.id.clone(),
+                model: target.id.clone(),
+                device: o.device.clone().unwrap_or_else(|| "unknown".into()),
                 threads,
                 prompt_tokens: args.prompt_tokens,
                 gen_tokens: args.gen_tokens,
                 vitrine_prompt_tps: round(p / o.prompt_s),
-                llamacpp_prompt_tps: round(p / t.prompt_s),
+                llamacpp_prompt_tps: t.as_ref().map(|t| round(p / t.prompt_s)),
                 vitrine_gen_tps: round(g / o.gen_s),
-                llamacpp_gen_tps: round(g / t.gen_s),
+                llamacpp_gen_tps: t.as_ref().map(|t| round(g / t.gen_s)),
             };
             if args.json {
                 println!("{}", serde_json::to_string(&row)?);
             } else {
-                println!(
-                    "| {} | {} | {} | {} | {:.1} | {:.1} | {:.2} | {:.1} | {:.1} | {:.2} |",
-                    row.model,
-                    row.threads,
-                    row.prompt_tokens,
-                    row.gen_tokens,
-                    row.vitrine_prompt_tps,
-                    row.llamacpp_prompt_tps,
-                    row.vitrine_prompt_tps / row.llamacpp_prompt_tps,
-                    row.vitrine_gen_tps,
-                    row.llamacpp_gen_tps,
-                    row.vitrine_gen_tps / row.llamacpp_gen_tps
-                );
+                print_table_row(&row);
             }
             std::io::stdout().flush()?;
         }
     }
     Ok(())
+}
+
+fn print_table_row(row: &Row) {
+    let head = format!(
+        "| {} | {} | {} | {} | {} | {:.1} |",
+        row.model,
+        row.device,
+        row.threads,
+        row.prompt_tokens,
+        row.gen_tokens,
+        row.vitrine_prompt_tps
+    );
+    match (row.llamacpp_prompt_tps, row.llamacpp_gen_tps) {
+        (Some(lp), Some(lg)) => println!(
+            "{head} {lp:.1} | {:.2} | {:.1} | {lg:.1} | {:.2} |",
+            row.vitrine_prompt_tps / lp,
+            row.vitrine_gen_tps,
+            row.vitrine_gen_tps / lg
+        ),
+        _ => println!("{head} {:.1} |", row.vitrine_gen_tps),
+    }
 }
 
 /// The hidden `bench-worker` subcommand: one timed run of our engine.
@@ -234,7 +305,8 @@ pub fn worker(ctx: &Context) -> Result<()> {
         "{}",
         serde_json::to_string(&RunTiming {
             prompt_s: t.prompt_time.as_secs_f64(),
-            gen_s: t.gen_time.as_secs_f64()
+            gen_s: t.gen_time.as_secs_f64(),
+            device: Some(vitrine_infer::device::device_name(&device).to_string()),
         })?
     );
     Ok(())
@@ -293,6 +365,7 @@ fn median(runs: &[RunTiming]) -> RunTiming {
     RunTiming {
         prompt_s: pick(|r| r.prompt_s),
         gen_s: pick(|r| r.gen_s),
+        device: runs.first().and_then(|r| r.device.clone()),
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use vitrine_core::listing::{build_messages, marketplace, Lang, PromptFacts};
-use vitrine_infer::{CandleTextModel, ModelSpec};
+use vitrine_infer::CandleTextModel;
 
 const PRODUCTS: [(&str, &str, &str); 10] = [
     ("hooded sweatshirt", "navy", "藏青色"),
@@ -50,7 +50,7 @@ fn facts(i: usize) -> PromptFacts {
 }
 
 pub fn run_model(
-    spec: &ModelSpec,
+    id: &str,
     path: &std::path::Path,
     device: vitrine_infer::DevicePref,
     n: usize,
@@ -59,7 +59,7 @@ pub fn run_model(
         bail!("--prefix-cache needs at least 2 prompts");
     }
     let device = vitrine_infer::select_device(device)?;
-    let mut model = CandleTextModel::load(&spec.id, path, &device)?;
+    let mut model = CandleTextModel::load(id, path, &device)?;
     let mp = marketplace("generic")?;
     let mut prompts = Vec::with_capacity(n);
     for i in 0..n {
@@ -94,7 +94,7 @@ pub fn run_model(
     let total: usize = prompts.iter().map(Vec::len).sum();
     let round = |v: f64| (v * 10.0).round() / 10.0;
     Ok(PrefixRow {
-        model: spec.id.clone(),
+        model: id.to_string(),
         engine: model.engine(),
         prompts: n,
         mean_prompt_tokens: round(total as f64 / n as f64),

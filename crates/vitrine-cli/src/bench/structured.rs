@@ -5,9 +5,7 @@
 
 use anyhow::Result;
 use serde::Serialize;
-use vitrine_infer::{
-    CancelToken, CandleTextModel, ChatMessage, GenerationParams, ModelSpec, TextModel,
-};
+use vitrine_infer::{CancelToken, CandleTextModel, ChatMessage, GenerationParams, TextModel};
 
 const UNCONSTRAINED_RUNS: u64 = 5;
 
@@ -63,13 +61,13 @@ impl PerToken {
 }
 
 pub fn run_model(
-    spec: &ModelSpec,
+    id: &str,
     path: &std::path::Path,
     device: vitrine_infer::DevicePref,
     n: usize,
 ) -> Result<StructuredRow> {
     let device = vitrine_infer::select_device(device)?;
-    let mut model = CandleTextModel::load(&spec.id, path, &device)?;
+    let mut model = CandleTextModel::load(id, path, &device)?;
     let messages = vec![
         ChatMessage::system("You describe products as JSON."),
         ChatMessage::user("Describe a navy cotton hoodie for an online shop as a JSON object with name, colours, price and tags."),
@@ -115,12 +113,12 @@ pub fn run_model(
         if serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| fits(&v)) {
             valid += 1;
         } else {
-            tracing::warn!(model = %spec.id, seed, text, "constrained output did not fit the schema");
+            tracing::warn!(model = %id, seed, text, "constrained output did not fit the schema");
         }
     }
     let (f, c) = (free.ms(), constrained.ms());
     Ok(StructuredRow {
-        model: spec.id.clone(),
+        model: id.to_string(),
         generations: n,
         valid,
         free_ms_per_token: (f * 100.0).round() / 100.0,

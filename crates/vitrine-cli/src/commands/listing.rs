@@ -130,7 +130,9 @@ pub async fn run(ctx: &Context, args: ListingArgs) -> Result<()> {
             } => bar.set_message(format!(
                 "Writing with {model_id} (loaded in {:.1} s{})…",
                 ms as f64 / 1000.0,
-                rss_mb.map(|m| format!(", {m} MB resident")).unwrap_or_default()
+                rss_mb
+                    .map(|m| format!(", {m} MB resident"))
+                    .unwrap_or_default()
             )),
             GenerationEvent::Retry { reason } => {
                 if stream {
