@@ -441,6 +441,18 @@ impl CandleTextModel {
         Ok(logits.to_vec1::<f32>()?)
     }
 
+    /// [`Self::prompt_logits_from_cache`] that gives up when `cancel` is
+    /// set (the cancellation-latency benchmark uses it).
+    pub fn prompt_logits_cancellable(
+        &mut self,
+        ids: &[u32],
+        cancel: &CancelToken,
+    ) -> Result<Vec<f32>> {
+        let reused = self.reuse_prefix(ids);
+        let logits = self.logits(&ids[reused..], reused, cancel)?;
+        Ok(logits.to_vec1::<f32>()?)
+    }
+
     /// Forget the cached prefix (e.g. to measure without the prefix cache).
     pub fn clear_prefix_cache(&mut self) {
         self.weights.clear_kv_cache();

@@ -34,6 +34,9 @@ pub struct PrefixRow {
     without_cache_ms: f64,
     with_cache_ms: f64,
     speedup: f64,
+    /// Longest time from `cancel()` to the engine giving up, over five
+    /// cancellations in the middle of a long prompt.
+    cancel_latency_ms: f64,
 }
 
 fn facts(i: usize) -> PromptFacts {
@@ -91,6 +94,7 @@ pub fn run_model(
         with += t.elapsed().as_secs_f64();
         previous = ids;
     }
+    let cancel_latency = cancel_latency(&mut model, &prompts)?;
     let total: usize = prompts.iter().map(Vec::len).sum();
     let round = |v: f64| (v * 10.0).round() / 10.0;
     Ok(PrefixRow {
@@ -102,5 +106,50 @@ pub fn run_model(
         without_cache_ms: round(without * 1000.0),
         with_cache_ms: round(with * 1000.0),
         speedup: (without / with * 100.0).round() / 100.0,
+        cancel_latency_ms: round(cancel_latency * 1000.0),
     })
+}
+
+/// Cancel a long prompt (all the prompts end to end, within the context)
+/// 300 ms in, five times; the worst delay until the engine returns.
+fn cancel_latency(model: &mut CandleTextModel, prompts: &[Vec<u32>]) -> Result<f64> {
+    let limit = vitrine_infer::TextModel::context_length(model).saturating_sub(1);
+    let long: Vec<u32> = prompts
+        .iter()
+        .flatten()
+        .copied()
+        .take(limit.min(4096))
+        .collect();
+    let mut worst = 0f64;
+    for _ in 0..5 {
+        model.clear_prefix_cache();
+        let cancel = vitrine_infer::CancelToken::new();
+        let timer = {
+            let cancel = cancel.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                cancel.cancel();
+                Instant::now()
+            })
+        };
+        let result = model.prompt_logits_cancellable(&long, &cancel);
+        let returned = Instant::now();
+        let cancelled_at = timer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the cancelling thread panicked"))?;
+        match result {
+            Err(vitrine_infer::InferError::Cancelled) => {
+                worst = worst.max(
+                    returned
+                        .saturating_duration_since(cancelled_at)
+                        .as_secs_f64(),
+                )
+            }
+            // Finished before the cancel arrived: nothing to measure.
+            Ok(_) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    model.clear_prefix_cache();
+    Ok(worst)
 }

@@ -251,7 +251,11 @@ impl NativeModel {
         // Safety: the mapping is read-only; if another process truncates the
         // file while we run, reads fault. Model files are written once, by
         // rename, and never modified in place.
-        let map = unsafe { Mmap::map(&file) }.map_err(crate::error::io_err(path))?;
+        // Populated up front: reading the file at load keeps disk reads out
+        // of the first request (and out of benchmarks' timed phases); the
+        // pages stay shared page cache, not process heap.
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
+            .map_err(crate::error::io_err(path))?;
         let l = Loader {
             path,
             content,
