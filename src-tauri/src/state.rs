@@ -43,7 +43,11 @@ impl Shell {
             .studio
             .get_or_try_init(|| async {
                 tracing::info!(data_dir = %dirs.root().display(), models_dir = %dirs.models_dir().display(), "opening studio");
-                Studio::open(dirs.clone()).await
+                let studio = Studio::open(dirs.clone()).await?;
+                // The app stays open for hours; an idle model's memory goes
+                // back to the system until the next Generate.
+                studio.spawn_idle_unloader(vitrine_core::studio::idle_unload_after());
+                Ok::<_, vitrine_core::CoreError>(studio)
             })
             .await?;
         Ok(studio.clone())

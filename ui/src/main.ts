@@ -383,7 +383,9 @@ async function start(): Promise<void> {
         generationStatus.textContent = `Loading model ${event.model_id}…`;
         break;
       case "model_loaded":
-        generationStatus.textContent = `Model ${event.model_id} loaded in ${(event.ms / 1000).toFixed(1)} s; writing…`;
+        generationStatus.textContent = `Model ${event.model_id} loaded in ${(event.ms / 1000).toFixed(1)} s${
+          event.rss_mb === undefined ? "" : ` (${event.rss_mb} MB in memory)`
+        }; writing…`;
         break;
       case "token":
         stream.push(event.text);

@@ -142,7 +142,7 @@ export interface ModelStatus {
 /** vitrine_core::studio::GenerationEvent (`#[serde(tag = "type", rename_all = "snake_case")]`). */
 export type GenerationEvent =
   | { type: "loading_model"; model_id: string }
-  | { type: "model_loaded"; model_id: string; ms: number }
+  | { type: "model_loaded"; model_id: string; ms: number; rss_mb?: number }
   | { type: "token"; text: string }
   | { type: "retry"; reason: string };
 

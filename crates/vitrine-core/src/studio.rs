@@ -94,6 +94,15 @@ struct LoadedModel {
     last_used: Instant,
 }
 
+/// How long a loaded model may sit unused before long-running hosts unload
+/// it: `VITRINE_UNLOAD_IDLE_SECS`, 600 by default.
+pub fn idle_unload_after() -> Duration {
+    std::env::var("VITRINE_UNLOAD_IDLE_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(Duration::from_secs(600), Duration::from_secs)
+}
+
 /// Resident memory of this process in MiB (Linux `/proc`; `None` elsewhere).
 pub fn resident_mb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

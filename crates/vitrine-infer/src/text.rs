@@ -173,10 +173,6 @@ impl Engine {
     }
 }
 
-/// Prompts are processed in chunks of this many tokens, which bounds the
-/// scratch memory of long prompts.
-const PREFILL_CHUNK: usize = 512;
-
 pub struct CandleTextModel {
     id: String,
     path: PathBuf,
@@ -385,10 +381,7 @@ impl CandleTextModel {
         let logits = match &mut self.weights {
             Weights::Native(m) => {
                 debug_assert_eq!(m.cached_tokens().len(), pos);
-                let mut last = Vec::new();
-                for chunk in ids.chunks(PREFILL_CHUNK) {
-                    last = m.forward(chunk, cancel)?;
-                }
+                let last = m.forward(ids, cancel)?;
                 let n = last.len();
                 return Ok(Tensor::from_vec(last, n, &Device::Cpu)?);
             }

@@ -17,6 +17,11 @@ use super::quant::{dequantize_row, ActKind, QActs, QType};
 use crate::error::{InferError, Result};
 use crate::text::CancelToken;
 
+/// Prompt tokens per forward pass: small enough that one layer of a chunk
+/// of the 1.5B model takes tens of milliseconds (the granularity of
+/// cancellation), large enough to keep the kernels' token tiles full.
+pub const CHUNK: usize = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arch {
     Llama,
@@ -429,20 +434,36 @@ impl NativeModel {
     }
 
     /// Run `tokens` after the cached ones. Returns the logits of the last
-    /// token. Checks `cancel` between layers; on cancellation the cache is
-    /// left as it was before the call.
+    /// token. Long inputs run in chunks of [`CHUNK`] tokens, and `cancel` is
+    /// checked between layers, so a cancellation takes effect within one
+    /// layer of one chunk; on cancellation or error the cache is left as it
+    /// was before the call.
     pub fn forward(&mut self, tokens: &[u32], cancel: &CancelToken) -> Result<Vec<f32>> {
         let start = self.cached.len();
-        match self.forward_inner(tokens, cancel) {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                self.truncate_cache(start);
-                Err(e)
+        let mut logits = Vec::new();
+        let n = tokens.len();
+        if n == 0 {
+            return Err(InferError::Backend("forward with no tokens".into()));
+        }
+        for (i, chunk) in tokens.chunks(CHUNK).enumerate() {
+            let last = (i + 1) * CHUNK >= n;
+            match self.forward_inner(chunk, cancel, last) {
+                Ok(v) => logits = v,
+                Err(e) => {
+                    self.truncate_cache(start);
+                    return Err(e);
+                }
             }
         }
+        Ok(logits)
     }
 
-    fn forward_inner(&mut self, tokens: &[u32], cancel: &CancelToken) -> Result<Vec<f32>> {
+    fn forward_inner(
+        &mut self,
+        tokens: &[u32],
+        cancel: &CancelToken,
+        want_logits: bool,
+    ) -> Result<Vec<f32>> {
         let c = self.config.clone();
         let n = tokens.len();
         let pos0 = self.cached.len();
@@ -573,6 +594,9 @@ impl NativeModel {
             }
         }
         self.cached.extend_from_slice(tokens);
+        if !want_logits {
+            return Ok(Vec::new());
+        }
         // Only the last token's logits are needed to sample.
         let last = &s.x[(n - 1) * c.dim..];
         rms_norm(last, &self.output_norm, c.eps, &mut s.h);
