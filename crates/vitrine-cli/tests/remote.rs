@@ -8,7 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const MODEL: &str = "smollm2-135m";
+// The light model: the listing pipeline's checks (valid JSON, the main
+// colour named) need a model that follows instructions, and a chat API
+// cannot force the reply's start the way the local engine's prefill does,
+// so the tiny model fails them as often as not.
+const MODEL: &str = "qwen2.5-coder-0.5b";
 
 fn shared_models_dir() -> PathBuf {
     std::env::var_os("VITRINE_MODELS_DIR")
@@ -64,7 +68,7 @@ impl LlamaServer {
              VITRINE_LLAMACPP_PYTHON",
             python.display()
         );
-        let gguf = shared_models_dir().join("smollm2-135m-instruct-q4_1.gguf");
+        let gguf = shared_models_dir().join("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf");
         assert!(
             gguf.is_file(),
             "{} is missing; run `vitrine models fetch {MODEL}`",
@@ -191,8 +195,8 @@ fn listing_through_a_remote_llama_cpp_server_stores_a_draft() {
     assert_eq!(again["draft"]["versions"][0]["provenance"]["cached"], true);
     assert_eq!(again["listing"], *l);
     // …but another model name is another model: the server runs again.
-    let (_, other) = listing(data.path(), &server.base_url, "smollm2-other", &photo);
+    let (_, other) = listing(data.path(), &server.base_url, "light-other", &photo);
     let p = &other["draft"]["versions"][0]["provenance"];
     assert_eq!(p["cached"], false);
-    assert_eq!(p["model_id"], format!("smollm2-other@{}", server.base_url));
+    assert_eq!(p["model_id"], format!("light-other@{}", server.base_url));
 }

@@ -160,37 +160,39 @@ fn targets(ctx: &Context, args: &BenchArgs) -> Result<Vec<Target>> {
     Ok(out)
 }
 
+/// Run an in-process measurement per model (off the async runtime) and
+/// print one row each: a JSON line with `--json`, else pretty JSON.
+async fn per_model<R, F>(ctx: &Context, targets: Vec<Target>, json: bool, measure: F) -> Result<()>
+where
+    R: Serialize + Send + 'static,
+    F: Fn(Target, vitrine_infer::DevicePref) -> Result<R> + Clone + Send + 'static,
+{
+    for target in targets {
+        let device = ctx.device_pref()?;
+        let measure = measure.clone();
+        let row = tokio::task::spawn_blocking(move || measure(target, device)).await??;
+        if json {
+            println!("{}", serde_json::to_string(&row)?);
+        } else {
+            println!("{}", serde_json::to_string_pretty(&row)?);
+        }
+    }
+    Ok(())
+}
+
 pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
     let targets = targets(ctx, &args)?;
     if let Some(n) = args.prefix_cache {
-        for target in targets {
-            let device = ctx.device_pref()?;
-            let row = tokio::task::spawn_blocking(move || {
-                prefix::run_model(&target.id, &target.path, device, n)
-            })
-            .await??;
-            if args.json {
-                println!("{}", serde_json::to_string(&row)?);
-            } else {
-                println!("{}", serde_json::to_string_pretty(&row)?);
-            }
-        }
-        return Ok(());
+        return per_model(ctx, targets, args.json, move |t, device| {
+            prefix::run_model(&t.id, &t.path, device, n)
+        })
+        .await;
     }
     if let Some(n) = args.structured {
-        for target in targets {
-            let device = ctx.device_pref()?;
-            let row = tokio::task::spawn_blocking(move || {
-                structured::run_model(&target.id, &target.path, device, n)
-            })
-            .await??;
-            if args.json {
-                println!("{}", serde_json::to_string(&row)?);
-            } else {
-                println!("{}", serde_json::to_string_pretty(&row)?);
-            }
-        }
-        return Ok(());
+        return per_model(ctx, targets, args.json, move |t, device| {
+            structured::run_model(&t.id, &t.path, device, n)
+        })
+        .await;
     }
     if args.runs == 0 || args.prompt_tokens == 0 {
         bail!("--runs and --prompt-tokens must be at least 1");
