@@ -16,7 +16,7 @@
 
 use std::arch::x86_64::*;
 
-use super::quant::{q4k_scale_min, QActs, QType};
+use super::quant::{QActs, QType};
 
 #[inline(always)]
 unsafe fn f16(p: *const u8) -> f32 {
@@ -150,6 +150,102 @@ unsafe fn q4_legacy<const N: usize, const KIND: u8, const VNNI: bool>(
     }
 }
 
+/// Byte-shuffle masks that broadcast one i16 element of each 128-bit lane:
+/// `mask(lo, hi)` picks element `lo` in the low lane and `hi` in the high.
+/// Built at compile time: a mask assembled from run-time bytes costs
+/// dozens of inserts per use.
+const fn mask(lo: usize, hi: usize) -> [u8; 32] {
+    let mut m = [0u8; 32];
+    let mut i = 0;
+    while i < 16 {
+        m[i] = (2 * lo + i % 2) as u8;
+        m[16 + i] = (2 * hi + i % 2) as u8;
+        i += 1;
+    }
+    m
+}
+
+/// `SAME[j]`: element `j` in both lanes (Q4_K scales).
+static SAME: [[u8; 32]; 8] = [
+    mask(0, 0),
+    mask(1, 1),
+    mask(2, 2),
+    mask(3, 3),
+    mask(4, 4),
+    mask(5, 5),
+    mask(6, 6),
+    mask(7, 7),
+];
+/// `PAIR[k]`: elements `2k` and `2k + 1` (Q6_K scales of a 32-value group).
+static PAIR: [[u8; 32]; 4] = [mask(0, 1), mask(2, 3), mask(4, 5), mask(6, 7)];
+
+#[inline(always)]
+unsafe fn pick(m: &[u8; 32]) -> __m256i {
+    _mm256_loadu_si256(m.as_ptr() as *const __m256i)
+}
+
+/// A Q4_K block's eight 6-bit scales, each broadcast over 16 lanes, and its
+/// eight mins laid out `m0 m0 m1 m1 … m7 m7` against 16-value sums. The
+/// 12 packed bytes are unpacked with word-wide masks and shifts rather
+/// than eight scalar extractions: at one token this was as costly as the
+/// multiply-adds.
+#[inline(always)]
+unsafe fn q4k_scales(p: *const u8) -> ([__m256i; 8], __m256i) {
+    const K1: u32 = 0x3f3f_3f3f;
+    const K2: u32 = 0x0f0f_0f0f;
+    const K3: u32 = 0x0303_0303;
+    let w = |i: usize| {
+        u32::from_le_bytes([
+            *p.add(4 * i),
+            *p.add(4 * i + 1),
+            *p.add(4 * i + 2),
+            *p.add(4 * i + 3),
+        ])
+    };
+    let (u0, u1, u2) = (w(0), w(1), w(2));
+    // Scales 0-3 are the low 6 bits of bytes 0-3, mins 0-3 of bytes 4-7;
+    // scales and mins 4-7 take 4 bits from bytes 8-11 and their top 2 bits
+    // from the high bits of bytes 0-3 and 4-7.
+    let scales_lo = u0 & K1;
+    let scales_hi = (u2 & K2) | (((u0 >> 6) & K3) << 4);
+    let mins_lo = u1 & K1;
+    let mins_hi = ((u2 >> 4) & K2) | (((u1 >> 6) & K3) << 4);
+    let all = _mm256_cvtepu8_epi16(_mm_setr_epi32(
+        scales_lo as i32,
+        scales_hi as i32,
+        mins_lo as i32,
+        mins_hi as i32,
+    ));
+    let scales = _mm256_permute2x128_si256(all, all, 0x00);
+    let mut sc = [_mm256_setzero_si256(); 8];
+    for (j, s) in sc.iter_mut().enumerate() {
+        *s = _mm256_shuffle_epi8(scales, pick(&SAME[j]));
+    }
+    let mins = _mm256_permute2x128_si256(all, all, 0x11);
+    let mins = _mm256_shuffle_epi8(
+        mins,
+        _mm256_setr_epi8(
+            0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12,
+            13, 14, 15, 14, 15,
+        ),
+    );
+    (sc, mins)
+}
+
+/// A Q6_K block's scale vectors for its eight 32-value groups: group `k`
+/// has scale `2k` on its first 16 values and `2k + 1` on the next 16.
+#[inline(always)]
+unsafe fn q6k_scales(sc16: __m256i) -> [__m256i; 8] {
+    let lo = _mm256_permute2x128_si256(sc16, sc16, 0x00);
+    let hi = _mm256_permute2x128_si256(sc16, sc16, 0x11);
+    let mut sc = [_mm256_setzero_si256(); 8];
+    for (k, s) in sc.iter_mut().enumerate() {
+        let src = if k < 4 { lo } else { hi };
+        *s = _mm256_shuffle_epi8(src, pick(&PAIR[k % 4]));
+    }
+    sc
+}
+
 /// Q4_K and Q6_K walk a row one super-block at a time, decoding its scales
 /// once and then running every token through it; per-token partial sums
 /// live in `acc` (8 floats per token).
@@ -171,18 +267,7 @@ unsafe fn q4k_all<const VNNI: bool>(
         let b = w.as_ptr().add(i * 144);
         let d = f16(b);
         let dmin = f16(b.add(2));
-        let scales = std::slice::from_raw_parts(b.add(4), 12);
-        let mut sc = [_mm256_setzero_si256(); 8];
-        let mut mn = [0i16; 8];
-        for j in 0..8 {
-            let (s, m) = q4k_scale_min(j, scales);
-            sc[j] = _mm256_set1_epi16(s as i16);
-            mn[j] = m as i16;
-        }
-        let mins = _mm256_setr_epi16(
-            mn[0], mn[0], mn[1], mn[1], mn[2], mn[2], mn[3], mn[3], mn[4], mn[4], mn[5], mn[5],
-            mn[6], mn[6], mn[7], mn[7],
-        );
+        let (sc, mins) = q4k_scales(b.add(4));
         let mut t = 0;
         while t < n {
             let slot = accp.add(8 * t);
@@ -279,13 +364,7 @@ unsafe fn q6k_all<const VNNI: bool>(
         let d = f16(b.add(208));
         let sc8 = b.add(192);
         let sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(sc8 as *const __m128i));
-        let mut sc = [_mm256_setzero_si256(); 8];
-        for (k, s) in sc.iter_mut().enumerate() {
-            *s = _mm256_set_m128i(
-                _mm_set1_epi16(*sc8.add(2 * k + 1) as i8 as i16),
-                _mm_set1_epi16(*sc8.add(2 * k) as i8 as i16),
-            );
-        }
+        let sc = q6k_scales(sc16);
         let mut t = 0;
         while t < n {
             let slot = accp.add(8 * t);
