@@ -145,9 +145,20 @@ pub fn matmul_with(
         KernelLevel::Avx2 if best == KernelLevel::Scalar => best,
         other => other,
     };
-    debug_assert_eq!(x.len(), n * w.cols);
-    debug_assert_eq!(out.len(), n * w.rows);
-    debug_assert!(w.qtype.act_kind() == ActKind::F32 || acts.kind == Some(w.qtype.act_kind()));
+    // The kernels read through raw pointers: these checks (once per
+    // matmul, not per row) are what keeps this safe function sound.
+    assert_eq!(x.len(), n * w.cols, "activations do not match the matrix");
+    assert_eq!(out.len(), n * w.rows, "output does not match the matrix");
+    assert_eq!(w.qtype.row_bytes(w.cols), Some(w.row_bytes), "bad row size");
+    assert!(
+        w.data.bytes().len() >= w.rows * w.row_bytes,
+        "matrix data too short"
+    );
+    let kind = w.qtype.act_kind();
+    assert!(
+        kind == ActKind::F32 || (acts.kind == Some(kind) && acts.cols == w.cols && acts.rows >= n),
+        "activations quantized for another layout"
+    );
     let ptr = OutPtr(out.as_mut_ptr());
     let run = |r0: usize, r1: usize| {
         let p = ptr;
