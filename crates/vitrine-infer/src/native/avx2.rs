@@ -246,6 +246,40 @@ unsafe fn q6k_scales(sc16: __m256i) -> [__m256i; 8] {
     sc
 }
 
+/// Calls `tile::<W, VNNI>(args…)` for the tokens `0..n` in tiles of up to
+/// four, with `tok` the tile's first token (offset by `t_start`) and `slot`
+/// its first partial-sum slot.
+macro_rules! each_tile {
+    ($n:expr, $accp:expr, $t_start:expr, |$tok:ident, $slot:ident| $tile:ident::<_, $v:ident>($($arg:expr),* $(,)?)) => {{
+        let mut t = 0;
+        while t < $n {
+            let $slot = $accp.add(8 * t);
+            let $tok = $t_start + t;
+            match $n - t {
+                1 => $tile::<1, $v>($($arg),*),
+                2 => $tile::<2, $v>($($arg),*),
+                3 => $tile::<3, $v>($($arg),*),
+                _ => $tile::<4, $v>($($arg),*),
+            }
+            t += 4;
+        }
+    }};
+}
+
+#[inline(always)]
+unsafe fn zero_acc(accp: *mut f32, n: usize) {
+    for t in 0..n {
+        _mm256_storeu_ps(accp.add(8 * t), _mm256_setzero_ps());
+    }
+}
+
+#[inline(always)]
+unsafe fn sum_acc(accp: *const f32, n: usize, res: &mut [f32]) {
+    for (t, r) in res.iter_mut().enumerate().take(n) {
+        *r = hsum(_mm256_loadu_ps(accp.add(8 * t)));
+    }
+}
+
 /// Q4_K and Q6_K walk a row one super-block at a time, decoding its scales
 /// once and then running every token through it; per-token partial sums
 /// live in `acc` (8 floats per token).
@@ -260,29 +294,17 @@ unsafe fn q4k_all<const VNNI: bool>(
 ) {
     let nb = a.cols / 256;
     let accp = acc.as_mut_ptr();
-    for t in 0..n {
-        _mm256_storeu_ps(accp.add(8 * t), _mm256_setzero_ps());
-    }
+    zero_acc(accp, n);
     for i in 0..nb {
         let b = w.as_ptr().add(i * 144);
         let d = f16(b);
         let dmin = f16(b.add(2));
         let (sc, mins) = q4k_scales(b.add(4));
-        let mut t = 0;
-        while t < n {
-            let slot = accp.add(8 * t);
-            match n - t {
-                1 => q4k_tile::<1, VNNI>(b, &sc, mins, d, dmin, a, t_start + t, i, slot),
-                2 => q4k_tile::<2, VNNI>(b, &sc, mins, d, dmin, a, t_start + t, i, slot),
-                3 => q4k_tile::<3, VNNI>(b, &sc, mins, d, dmin, a, t_start + t, i, slot),
-                _ => q4k_tile::<4, VNNI>(b, &sc, mins, d, dmin, a, t_start + t, i, slot),
-            }
-            t += 4;
-        }
+        each_tile!(n, accp, t_start, |tok, slot| q4k_tile::<_, VNNI>(
+            b, &sc, mins, d, dmin, a, tok, i, slot
+        ));
     }
-    for t in 0..n {
-        res[t] = hsum(_mm256_loadu_ps(accp.add(8 * t)));
-    }
+    sum_acc(accp, n, res);
 }
 
 #[inline(always)]
@@ -356,30 +378,18 @@ unsafe fn q6k_all<const VNNI: bool>(
 ) {
     let nb = a.cols / 256;
     let accp = acc.as_mut_ptr();
-    for t in 0..n {
-        _mm256_storeu_ps(accp.add(8 * t), _mm256_setzero_ps());
-    }
+    zero_acc(accp, n);
     for i in 0..nb {
         let b = w.as_ptr().add(i * 210);
         let d = f16(b.add(208));
         let sc8 = b.add(192);
         let sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(sc8 as *const __m128i));
         let sc = q6k_scales(sc16);
-        let mut t = 0;
-        while t < n {
-            let slot = accp.add(8 * t);
-            match n - t {
-                1 => q6k_tile::<1, VNNI>(b, &sc, sc16, d, a, t_start + t, i, slot),
-                2 => q6k_tile::<2, VNNI>(b, &sc, sc16, d, a, t_start + t, i, slot),
-                3 => q6k_tile::<3, VNNI>(b, &sc, sc16, d, a, t_start + t, i, slot),
-                _ => q6k_tile::<4, VNNI>(b, &sc, sc16, d, a, t_start + t, i, slot),
-            }
-            t += 4;
-        }
+        each_tile!(n, accp, t_start, |tok, slot| q6k_tile::<_, VNNI>(
+            b, &sc, sc16, d, a, tok, i, slot
+        ));
     }
-    for t in 0..n {
-        res[t] = hsum(_mm256_loadu_ps(accp.add(8 * t)));
-    }
+    sum_acc(accp, n, res);
 }
 
 #[inline(always)]
