@@ -378,18 +378,25 @@ impl CandleTextModel {
     /// engine checks `cancel` inside the pass (between layers) so a long
     /// prompt can be abandoned quickly.
     fn logits(&mut self, ids: &[u32], pos: usize, cancel: &CancelToken) -> Result<Tensor> {
+        if let Weights::Native(m) = &mut self.weights {
+            debug_assert_eq!(m.cached_tokens().len(), pos);
+            let last = m.forward(ids, cancel)?;
+            let n = last.len();
+            return Ok(Tensor::from_vec(last, n, &Device::Cpu)?);
+        }
+        let input = Tensor::new(ids, &self.device)?.unsqueeze(0)?;
         let logits = match &mut self.weights {
-            Weights::Native(m) => {
-                debug_assert_eq!(m.cached_tokens().len(), pos);
-                let last = m.forward(ids, cancel)?;
-                let n = last.len();
-                return Ok(Tensor::from_vec(last, n, &Device::Cpu)?);
+            // Returned above; an error rather than a panic all the same.
+            Weights::Native(_) => {
+                return Err(InferError::Backend(
+                    "native weights on candle's path".into(),
+                ))
             }
-            Weights::Llama(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
-            Weights::Qwen2(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
-            Weights::Qwen3(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
-            Weights::Phi3(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
-            Weights::Gemma3(m) => m.forward(&Tensor::new(ids, &self.device)?.unsqueeze(0)?, pos)?,
+            Weights::Llama(m) => m.forward(&input, pos)?,
+            Weights::Qwen2(m) => m.forward(&input, pos)?,
+            Weights::Qwen3(m) => m.forward(&input, pos)?,
+            Weights::Phi3(m) => m.forward(&input, pos)?,
+            Weights::Gemma3(m) => m.forward(&input, pos)?,
         };
         Ok(logits.squeeze(0)?.to_dtype(DType::F32)?)
     }
@@ -421,17 +428,15 @@ impl CandleTextModel {
     /// with it).
     pub fn prompt_logits(&mut self, ids: &[u32]) -> Result<Vec<f32>> {
         self.weights.clear_kv_cache();
-        let logits = self.logits(ids, 0, &CancelToken::new())?;
+        let logits = self.prompt_logits_from_cache(ids);
         self.weights.clear_kv_cache();
-        Ok(logits.to_vec1::<f32>()?)
+        logits
     }
 
     /// The logits after `ids`, reusing whatever prefix of them the cache
     /// holds (the prefix cache's path, exposed for tests and benches).
     pub fn prompt_logits_from_cache(&mut self, ids: &[u32]) -> Result<Vec<f32>> {
-        let reused = self.reuse_prefix(ids);
-        let logits = self.logits(&ids[reused..], reused, &CancelToken::new())?;
-        Ok(logits.to_vec1::<f32>()?)
+        self.prompt_logits_cancellable(ids, &CancelToken::new())
     }
 
     /// [`Self::prompt_logits_from_cache`] that gives up when `cancel` is
