@@ -442,8 +442,22 @@ impl NativeModel {
         let start = self.cached.len();
         let mut logits = Vec::new();
         let n = tokens.len();
+        // The whole input is checked before any chunk runs, so a bad one
+        // costs no computation.
         if n == 0 {
             return Err(InferError::Backend("forward with no tokens".into()));
+        }
+        if start + n > self.config.context_length {
+            return Err(InferError::Backend(format!(
+                "{} positions exceed the context of {}",
+                start + n,
+                self.config.context_length
+            )));
+        }
+        if let Some(&bad_tok) = tokens.iter().find(|&&t| t as usize >= self.config.vocab) {
+            return Err(InferError::Backend(format!(
+                "token id {bad_tok} is outside the vocabulary"
+            )));
         }
         for (i, chunk) in tokens.chunks(CHUNK).enumerate() {
             let last = (i + 1) * CHUNK >= n;
@@ -467,21 +481,6 @@ impl NativeModel {
         let c = self.config.clone();
         let n = tokens.len();
         let pos0 = self.cached.len();
-        if n == 0 {
-            return Err(InferError::Backend("forward with no tokens".into()));
-        }
-        if pos0 + n > c.context_length {
-            return Err(InferError::Backend(format!(
-                "{} positions exceed the context of {}",
-                pos0 + n,
-                c.context_length
-            )));
-        }
-        if let Some(&bad_tok) = tokens.iter().find(|&&t| t as usize >= c.vocab) {
-            return Err(InferError::Backend(format!(
-                "token id {bad_tok} is outside the vocabulary"
-            )));
-        }
         self.ensure_rope(pos0 + n);
         let (qd, kvd) = (c.heads * c.head_dim, c.kv_heads * c.head_dim);
         let s = &mut self.scratch;
