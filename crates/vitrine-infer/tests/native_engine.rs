@@ -41,13 +41,7 @@ fn quantized(dtype: GgmlDType, rows: usize, cols: usize, seed: u64) -> (QMatrix,
         .unwrap();
     let bytes = q.data().unwrap().into_owned();
     let qtype = QType::from_ggml(dtype).unwrap();
-    let m = QMatrix {
-        qtype,
-        rows,
-        cols,
-        row_bytes: qtype.row_bytes(cols).unwrap(),
-        data: Storage::Owned(bytes),
-    };
+    let m = QMatrix::new(qtype, rows, cols, Storage::Owned(bytes)).unwrap();
     (m, deq)
 }
 
@@ -74,6 +68,59 @@ fn dequantization_matches_candle_for_every_format() {
                 assert!(
                     (a - b).abs() <= 1e-6 * b.abs().max(1.0),
                     "{dtype:?} row {r} col {c}: {a} vs {b}"
+                );
+            }
+        }
+    }
+}
+
+/// The panel-packed AVX-512 kernels against the scalar reference on the
+/// row-major data, for every packed format, token counts that exercise
+/// every tile width (8, 4, 2, 1) and two threads.
+#[test]
+fn packed_kernels_agree_with_scalar() {
+    if best_level() != KernelLevel::Avx512Vnni {
+        eprintln!("skipped: this CPU has no AVX-512 VNNI");
+        return;
+    }
+    let (rows, cols) = (48, 768);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    for dtype in TYPES {
+        let (mut m, _) = quantized(dtype, rows, cols, 5);
+        let packs = m.pack(KernelLevel::Avx512Vnni, None);
+        assert_eq!(
+            packs,
+            !matches!(dtype, GgmlDType::F32 | GgmlDType::F16),
+            "{dtype:?}"
+        );
+        for n in [1usize, 2, 3, 7, 8, 15, 21] {
+            let x = values(n * cols, 300 + n as u64);
+            let mut acts = QActs::default();
+            acts.quantize(m.qtype.act_kind(), &x, n, cols);
+            let mut scalar = vec![0f32; n * rows];
+            let mut packed = vec![0f32; n * rows];
+            let mut threaded = vec![0f32; n * rows];
+            matmul_with(KernelLevel::Scalar, &m, &x, &acts, n, &mut scalar, None);
+            matmul_with(KernelLevel::Avx512Vnni, &m, &x, &acts, n, &mut packed, None);
+            matmul_with(
+                KernelLevel::Avx512Vnni,
+                &m,
+                &x,
+                &acts,
+                n,
+                &mut threaded,
+                Some(&pool),
+            );
+            assert_eq!(packed, threaded, "{dtype:?} n={n}: threads change results");
+            for (i, (s, p)) in scalar.iter().zip(&packed).enumerate() {
+                assert!(
+                    (s - p).abs() <= 1e-3 * s.abs().max(1.0),
+                    "{dtype:?} n={n} token {} row {}: scalar {s} packed {p}",
+                    i / rows,
+                    i % rows
                 );
             }
         }

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use memmap2::Mmap;
 use rayon::prelude::*;
 
+use super::packed::{self, Packed, PANEL_ROWS};
 use super::quant::{dot_scalar, ActKind, QActs, QType};
 
 /// Which kernels this process uses.
@@ -87,7 +88,8 @@ impl Storage {
     }
 }
 
-/// A `rows × cols` weight matrix in a [`QType`] format, row-major.
+/// A `rows × cols` weight matrix in a [`QType`] format, row-major, and
+/// optionally the same weights in panel layout for the AVX-512 kernels.
 #[derive(Debug, Clone)]
 pub struct QMatrix {
     pub qtype: QType,
@@ -95,11 +97,45 @@ pub struct QMatrix {
     pub cols: usize,
     pub row_bytes: usize,
     pub data: Storage,
+    /// Only ever built from `data` by [`QMatrix::pack`], so the two agree.
+    packed: Option<Arc<Packed>>,
 }
 
 impl QMatrix {
+    /// `None` when `cols` is not a whole number of blocks or `data` is too
+    /// short for `rows` rows.
+    pub fn new(qtype: QType, rows: usize, cols: usize, data: Storage) -> Option<Self> {
+        let row_bytes = qtype.row_bytes(cols)?;
+        (data.bytes().len() >= rows.checked_mul(row_bytes)?).then_some(Self {
+            qtype,
+            rows,
+            cols,
+            row_bytes,
+            data,
+            packed: None,
+        })
+    }
+
     pub fn row(&self, r: usize) -> &[u8] {
         &self.data.bytes()[r * self.row_bytes..(r + 1) * self.row_bytes]
+    }
+
+    /// Build the panel layout when the kernels in use read it (AVX-512
+    /// VNNI) and the format and row count allow; returns whether it did.
+    /// The row-major data stays: embedding lookups and the other kernel
+    /// levels read it.
+    pub fn pack(&mut self, level: KernelLevel, pool: Option<&rayon::ThreadPool>) -> bool {
+        if level != KernelLevel::Avx512Vnni || best_level() != KernelLevel::Avx512Vnni {
+            return false;
+        }
+        let data = self.data.bytes();
+        self.packed = packed::pack(self.qtype, self.rows, self.cols, self.row_bytes, data, pool)
+            .map(Arc::new);
+        self.packed.is_some()
+    }
+
+    pub fn is_packed(&self) -> bool {
+        self.packed.is_some()
     }
 }
 
@@ -160,6 +196,49 @@ pub fn matmul_with(
         "activations quantized for another layout"
     );
     let ptr = OutPtr(out.as_mut_ptr());
+    #[cfg(target_arch = "x86_64")]
+    if let (KernelLevel::Avx512Vnni, Some(pk)) = (level, w.packed.as_deref()) {
+        let panels = w.rows / PANEL_ROWS;
+        assert!(
+            w.rows.is_multiple_of(PANEL_ROWS)
+                && pk.panel_bytes == w.cols / w.qtype.block_elems() * pk.block_bytes
+                && pk.bytes.len() >= panels * pk.panel_bytes,
+            "packed weights do not match the matrix"
+        );
+        let run = |p0: usize, p1: usize| {
+            let o = ptr;
+            for p in p0..p1 {
+                // Safety: VNNI was detected (`level` is only this when the
+                // CPU has it); panel `p` is whole (asserted above); `acts`
+                // holds `n` rows; the output rows `16p..16p + 16` of each
+                // token are in `out` and written by this thread alone.
+                unsafe {
+                    super::vnni512::panel_tokens(
+                        w.qtype,
+                        pk.bytes.as_ptr().add(p * pk.panel_bytes),
+                        acts,
+                        0,
+                        n,
+                        o.0.add(p * PANEL_ROWS),
+                        w.rows,
+                    )
+                }
+            }
+        };
+        match pool {
+            Some(pool) if pool.current_num_threads() > 1 && panels >= 4 => {
+                let threads = pool.current_num_threads();
+                let chunk = panels.div_ceil(threads * 4).max(1);
+                pool.install(|| {
+                    (0..panels.div_ceil(chunk))
+                        .into_par_iter()
+                        .for_each(|c| run(c * chunk, ((c + 1) * chunk).min(panels)))
+                });
+            }
+            _ => run(0, panels),
+        }
+        return;
+    }
     let run = |r0: usize, r1: usize| {
         let p = ptr;
         let chunk = n.min(TOKEN_CHUNK);

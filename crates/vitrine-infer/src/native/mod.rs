@@ -10,7 +10,10 @@
 mod avx2;
 pub mod matmul;
 pub mod model;
+pub mod packed;
 pub mod quant;
+#[cfg(target_arch = "x86_64")]
+mod vnni512;
 
 pub use matmul::{best_level, kernel_level, matmul, matmul_with, KernelLevel, QMatrix, Storage};
 pub use model::{Arch, NativeModel};

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use candle_core::quantized::gguf_file;
 use memmap2::Mmap;
 
-use super::matmul::{matmul, QMatrix, Storage};
+use super::matmul::{matmul, KernelLevel, QMatrix, Storage};
 use super::quant::{dequantize_row, ActKind, QActs, QType};
 use crate::error::{InferError, Result};
 use crate::text::CancelToken;
@@ -221,16 +221,8 @@ impl Loader<'_> {
                 Storage::Owned(qt.iter().flat_map(|v| v.to_le_bytes()).collect())
             }
         };
-        let row_bytes = storage_type
-            .row_bytes(c)
-            .ok_or_else(|| bad(self.path, format!("tensor {name}: bad row size")))?;
-        Ok(QMatrix {
-            qtype: storage_type,
-            rows: r,
-            cols: c,
-            row_bytes,
-            data,
-        })
+        QMatrix::new(storage_type, r, c, data)
+            .ok_or_else(|| bad(self.path, format!("tensor {name}: bad row size")))
     }
 
     fn vector(&self, name: &str, len: usize) -> Result<Vec<f32>> {
@@ -256,11 +248,18 @@ impl NativeModel {
         // Safety: the mapping is read-only; if another process truncates the
         // file while we run, reads fault. Model files are written once, by
         // rename, and never modified in place.
-        // Populated up front: reading the file at load keeps disk reads out
-        // of the first request (and out of benchmarks' timed phases); the
-        // pages stay shared page cache, not process heap.
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
-            .map_err(crate::error::io_err(path))?;
+        // Without repacking the weights are used in place, so the mapping
+        // is populated up front: reading the file at load keeps disk reads
+        // out of the first request (and out of benchmarks' timed phases).
+        // With repacking, the packing pass reads what it needs and the
+        // rest (embeddings) is faulted in on use.
+        let level = super::kernel_level();
+        let repack = level == KernelLevel::Avx512Vnni;
+        let mut options = memmap2::MmapOptions::new();
+        if !repack {
+            options.populate();
+        }
+        let map = unsafe { options.map(&file) }.map_err(crate::error::io_err(path))?;
         let l = Loader {
             path,
             content,
@@ -369,6 +368,7 @@ impl NativeModel {
             });
         }
         let output_norm = l.vector("output_norm.weight", dim)?;
+        let mut output = output;
         let pool = if threads > 1 {
             Some(
                 rayon::ThreadPoolBuilder::new()
@@ -380,6 +380,37 @@ impl NativeModel {
         } else {
             None
         };
+        if repack {
+            let started = std::time::Instant::now();
+            let mut packed = usize::from(output.pack(level, pool.as_ref()));
+            for b in &mut blocks {
+                let mats = [
+                    Some(&mut b.q),
+                    b.k.as_mut(),
+                    b.v.as_mut(),
+                    Some(&mut b.out),
+                    b.gate.as_mut(),
+                    Some(&mut b.up),
+                    Some(&mut b.down),
+                ];
+                for m in mats.into_iter().flatten() {
+                    packed += usize::from(m.pack(level, pool.as_ref()));
+                }
+            }
+            // The packed copies are what the kernels read now: let the
+            // kernel drop the file pages the packing pass brought in
+            // (they stay in the page cache for the embeddings' lookups).
+            // Safety: the mapping is private and read-only, so dropping
+            // its pages loses nothing; later reads fault them back in.
+            if let Err(e) = unsafe { l.map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) } {
+                tracing::debug!(error = %e, "madvise(DONTNEED) on the model map failed");
+            }
+            tracing::debug!(
+                matrices = packed,
+                ms = started.elapsed().as_millis() as u64,
+                "weights repacked for AVX-512 VNNI"
+            );
+        }
         Ok(Self {
             config,
             embed,

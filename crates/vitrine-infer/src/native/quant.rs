@@ -206,6 +206,13 @@ pub struct QActs {
     pub s: Vec<f32>,
     /// K256: the sum of each 16 values.
     pub bsum: Vec<i16>,
+    /// B32: `-sum(q)` per block, the integer offset term of the packed
+    /// kernels (which read weights as unsigned bytes).
+    pub nisum: Vec<i32>,
+    /// K256: the sum of each 32 values (Q4_K's sub-blocks, for the mins).
+    pub bsum32: Vec<i16>,
+    /// K256: `-32 * sum` of each 16 values, Q6_K's offset term.
+    pub q6_off: Vec<i32>,
 }
 
 impl QActs {
@@ -224,8 +231,11 @@ impl QActs {
         self.d.resize(nblocks, 0.0);
         if kind == ActKind::B32 {
             self.s.resize(nblocks, 0.0);
+            self.nisum.resize(nblocks, 0);
         } else {
             self.bsum.resize(rows * cols / 16, 0);
+            self.bsum32.resize(rows * cols / 32, 0);
+            self.q6_off.resize(rows * cols / 16, 0);
         }
         for (bi, (xb, qb)) in x
             .chunks_exact(block)
@@ -243,10 +253,17 @@ impl QActs {
                 ActKind::B32 => {
                     let sum: i32 = qb.iter().map(|&v| v as i32).sum();
                     self.s[bi] = d * sum as f32;
+                    self.nisum[bi] = -sum;
                 }
                 _ => {
                     for (k, c) in qb.chunks_exact(16).enumerate() {
-                        self.bsum[bi * 16 + k] = c.iter().map(|&v| v as i16).sum();
+                        let sum: i16 = c.iter().map(|&v| v as i16).sum();
+                        self.bsum[bi * 16 + k] = sum;
+                        self.q6_off[bi * 16 + k] = -32 * i32::from(sum);
+                    }
+                    for k in 0..8 {
+                        self.bsum32[bi * 8 + k] =
+                            self.bsum[bi * 16 + 2 * k] + self.bsum[bi * 16 + 2 * k + 1];
                     }
                 }
             }
