@@ -113,7 +113,7 @@ pub struct NativeModel {
     cached: Vec<u32>,
     rope_cos: Vec<f32>,
     rope_sin: Vec<f32>,
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<Arc<rayon::ThreadPool>>,
     scratch: Scratch,
 }
 
@@ -377,12 +377,13 @@ impl NativeModel {
                     .build()
                     .map_err(|e| InferError::Backend(format!("thread pool: {e}")))?,
             )
+            .map(Arc::new)
         } else {
             None
         };
         if repack {
             let started = std::time::Instant::now();
-            let mut packed = usize::from(output.pack(level, pool.as_ref()));
+            let mut packed = usize::from(output.pack(level, pool.as_deref()));
             for b in &mut blocks {
                 let mats = [
                     Some(&mut b.q),
@@ -394,7 +395,7 @@ impl NativeModel {
                     Some(&mut b.down),
                 ];
                 for m in mats.into_iter().flatten() {
-                    packed += usize::from(m.pack(level, pool.as_ref()));
+                    packed += usize::from(m.pack(level, pool.as_deref()));
                 }
             }
             // The packed copies are what the kernels read now: let the
@@ -490,15 +491,27 @@ impl NativeModel {
                 "token id {bad_tok} is outside the vocabulary"
             )));
         }
-        for (i, chunk) in tokens.chunks(CHUNK).enumerate() {
-            let last = (i + 1) * CHUNK >= n;
-            match self.forward_inner(chunk, cancel, last) {
-                Ok(v) => logits = v,
-                Err(e) => {
-                    self.truncate_cache(start);
-                    return Err(e);
+        // The whole pass runs on a pool thread: each matmul's fork-join is
+        // then a cheap join among workers that are already awake, not a
+        // job sent from outside the pool with the caller parked until it
+        // ends (which cost more than a small matmul at one token).
+        let pool = self.pool.clone();
+        let mut run = || {
+            for (i, chunk) in tokens.chunks(CHUNK).enumerate() {
+                let last = (i + 1) * CHUNK >= n;
+                match self.forward_inner(chunk, cancel, last) {
+                    Ok(v) => logits = v,
+                    Err(e) => {
+                        self.truncate_cache(start);
+                        return Err(e);
+                    }
                 }
             }
+            Ok(())
+        };
+        match pool {
+            Some(pool) => pool.install(run)?,
+            None => run()?,
         }
         Ok(logits)
     }
@@ -523,7 +536,7 @@ impl NativeModel {
                 &mut s.x[t * c.dim..(t + 1) * c.dim],
             );
         }
-        let pool = self.pool.as_ref();
+        let pool = self.pool.as_deref();
         for layer in self.layers.iter_mut() {
             if cancel.is_cancelled() {
                 return Err(InferError::Cancelled);
