@@ -34,7 +34,7 @@ pub enum InferError {
     #[error("{}: not a usable GGUF model: {reason}", path.display())]
     BadModelFile { path: PathBuf, reason: String },
 
-    #[error("unsupported model architecture `{0}` (supported: llama, qwen2)")]
+    #[error("unsupported model architecture `{0}` (supported: llama, qwen2, qwen3, phi3, gemma3)")]
     UnsupportedArchitecture(String),
 
     #[error("tokenizer: {0}")]

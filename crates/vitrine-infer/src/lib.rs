@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod native;
 pub mod registry;
 pub mod remote;
+pub mod requant;
 mod spm;
 pub mod text;
 pub mod tokenizer;

@@ -18,6 +18,7 @@ use vitrine_infer::{CandleTextModel, GgufTokenizer, Manifest, ModelStore};
 use crate::commands::{cache_dir, Context};
 
 mod prefix;
+mod requant;
 mod structured;
 
 const RUNNER: &str = include_str!("llamacpp_runner.py");
@@ -36,6 +37,10 @@ pub struct BenchArgs {
     /// reported under its file name
     #[arg(long, value_name = "FILE")]
     model_path: Vec<PathBuf>,
+    /// Also bench each model re-quantized to these formats (e.g. `q8_0`),
+    /// written once into the cache; reported as `ID@FORMAT`
+    #[arg(long, value_delimiter = ',', value_name = "FORMAT")]
+    requantize: Vec<String>,
     /// Time the engine alone, without the llama.cpp reference
     #[arg(long)]
     no_reference: bool,
@@ -181,7 +186,28 @@ where
 }
 
 pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
-    let targets = targets(ctx, &args)?;
+    let mut targets = targets(ctx, &args)?;
+    if !args.requantize.is_empty() {
+        for format in &args.requantize {
+            vitrine_infer::requant::parse_format(format)?;
+        }
+        let formats = args.requantize.clone();
+        targets = tokio::task::spawn_blocking(move || -> Result<Vec<Target>> {
+            let mut out = Vec::new();
+            for t in targets {
+                for format in &formats {
+                    let path = requant::requantized(&t.path, &t.id, format)?;
+                    out.push(Target {
+                        id: format!("{}@{}", t.id, format.to_ascii_lowercase()),
+                        path,
+                    });
+                }
+                out.push(t);
+            }
+            Ok(out)
+        })
+        .await??;
+    }
     if let Some(n) = args.prefix_cache {
         return per_model(ctx, targets, args.json, move |t, device| {
             prefix::run_model(&t.id, &t.path, device, n)
