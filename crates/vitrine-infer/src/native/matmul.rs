@@ -131,6 +131,17 @@ impl QMatrix {
         let data = self.data.bytes();
         self.packed = packed::pack(self.qtype, self.rows, self.cols, self.row_bytes, data, pool)
             .map(Arc::new);
+        if let (Some(_), Storage::Mapped { map, offset, len }) = (&self.packed, &self.data) {
+            // The kernels read the packed copy now: drop the file pages the
+            // packing pass faulted in, so a model costs its size once, not
+            // twice. Safety: the mapping is private and read-only; dropped
+            // pages are read back from the file if anything touches them.
+            if let Err(e) = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, *offset, *len)
+            } {
+                tracing::debug!(error = %e, "madvise(DONTNEED) on packed weights failed");
+            }
+        }
         self.packed.is_some()
     }
 

@@ -370,14 +370,13 @@ impl NativeModel {
         let output_norm = l.vector("output_norm.weight", dim)?;
         let mut output = output;
         let pool = if threads > 1 {
-            Some(
+            Some(Arc::new(
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .thread_name(|i| format!("vitrine-cpu-{i}"))
                     .build()
                     .map_err(|e| InferError::Backend(format!("thread pool: {e}")))?,
-            )
-            .map(Arc::new)
+            ))
         } else {
             None
         };
@@ -397,14 +396,6 @@ impl NativeModel {
                 for m in mats.into_iter().flatten() {
                     packed += usize::from(m.pack(level, pool.as_deref()));
                 }
-            }
-            // The packed copies are what the kernels read now: let the
-            // kernel drop the file pages the packing pass brought in
-            // (they stay in the page cache for the embeddings' lookups).
-            // Safety: the mapping is private and read-only, so dropping
-            // its pages loses nothing; later reads fault them back in.
-            if let Err(e) = unsafe { l.map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) } {
-                tracing::debug!(error = %e, "madvise(DONTNEED) on the model map failed");
             }
             tracing::debug!(
                 matrices = packed,
