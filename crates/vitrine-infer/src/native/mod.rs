@@ -1,6 +1,7 @@
 //! Vitrine's own CPU engine: GGUF weights memory-mapped and multiplied in
 //! their quantized formats by kernels picked at run time from the CPU's
-//! features (AVX2/FMA, with a portable scalar fallback), so the default
+//! features (AVX-512 VNNI on weights repacked at load into 16-row panels,
+//! AVX2/FMA on the file's rows, a portable scalar fallback), so the default
 //! release build is fast on any x86-64 machine without `target-cpu=native`.
 //!
 //! candle remains the engine on GPUs and for architectures this module does

@@ -750,16 +750,19 @@ fn attention(
     out.clear();
     out.resize(n * c.heads * hd, 0.0);
     match pool {
-        // Heads are independent: with threads, a prompt's heads are split
-        // between them (16% off SmolLM2's 2-thread prompt time). One token's
-        // few heads cost less than the fork-join, so generation stays serial.
-        Some(pool) if pool.current_num_threads() > 1 && n > 1 => pool.install(|| {
-            use rayon::prelude::*;
-            out.par_chunks_mut(hd).enumerate().for_each(|(i, o)| {
-                let mut scores = Vec::new();
-                head_attention(c, pos0, i, q, k_cache, v_cache, o, &mut scores);
+        // Heads are independent: with threads, they are split between them
+        // (16% off SmolLM2's 2-thread prompt time). The pass already runs
+        // on a pool thread, so the fork-join is cheap; only one token over
+        // a short context costs less than it, and stays serial.
+        Some(pool) if pool.current_num_threads() > 1 && (n > 1 || pos0 >= 32) => {
+            pool.install(|| {
+                use rayon::prelude::*;
+                out.par_chunks_mut(hd).enumerate().for_each(|(i, o)| {
+                    let mut scores = Vec::new();
+                    head_attention(c, pos0, i, q, k_cache, v_cache, o, &mut scores);
+                })
             })
-        }),
+        }
         _ => {
             for (i, o) in out.chunks_mut(hd).enumerate() {
                 head_attention(c, pos0, i, q, k_cache, v_cache, o, scores);
