@@ -77,6 +77,10 @@ pub struct Generation {
     pub time_to_first_token: Duration,
     pub prompt_time: Duration,
     pub total_time: Duration,
+    /// Time spent building and applying the JSON-schema constraint (token
+    /// masks), included in `total_time`; zero when unconstrained or remote.
+    #[serde(default)]
+    pub constraint_time: Duration,
 }
 
 /// Wall-clock times of [`CandleTextModel::time_raw`].
@@ -537,6 +541,7 @@ impl TextModel for CandleTextModel {
         let mut pos = reused;
         let mut next_input = prompt_ids[reused..].to_vec();
         let mut constraint: Option<JsonConstraint> = None;
+        let mut constraint_time = Duration::ZERO;
 
         for step in 0..params.max_tokens {
             if cancel.is_cancelled() {
@@ -561,6 +566,7 @@ impl TextModel for CandleTextModel {
             } else {
                 logits
             };
+            let masking = Instant::now();
             let logits = match &params.json_schema {
                 Some(schema) => {
                     if constraint.is_none() {
@@ -575,13 +581,18 @@ impl TextModel for CandleTextModel {
                 }
                 None => logits,
             };
+            if params.json_schema.is_some() {
+                constraint_time += masking.elapsed();
+            }
             let next = sampler.sample(&logits)?;
             if self.tokenizer.is_stop(next) {
                 stop = StopReason::EndOfTurn;
                 break;
             }
             if let Some(c) = constraint.as_mut() {
+                let consuming = Instant::now();
                 c.consume(&[next])?;
+                constraint_time += consuming.elapsed();
             }
             generated.push(next);
             next_input = vec![next];
@@ -630,6 +641,7 @@ impl TextModel for CandleTextModel {
             time_to_first_token: first_token_at.unwrap_or(total_time),
             prompt_time,
             total_time,
+            constraint_time,
         })
     }
 }

@@ -1,7 +1,8 @@
 //! `vitrine bench --structured N`: N JSON-schema-constrained generations per
 //! model (sampled, different seeds) counting how many parse and fit the
-//! schema, and the per-token cost of the mask against unconstrained
-//! generations of the same prompt.
+//! schema, and the per-token cost of the mask: timed directly (the time
+//! spent computing and applying masks against the rest of decoding) and,
+//! as a cross-check, against unconstrained generations of the same prompt.
 
 use anyhow::Result;
 use serde::Serialize;
@@ -17,6 +18,10 @@ pub struct StructuredRow {
     free_ms_per_token: f64,
     constrained_ms_per_token: f64,
     overhead_pct: f64,
+    /// Mask time per constrained token, and its share of the rest of the
+    /// per-token decode time.
+    mask_ms_per_token: f64,
+    mask_overhead_pct: f64,
 }
 
 fn schema() -> serde_json::Value {
@@ -48,6 +53,8 @@ fn fits(v: &serde_json::Value) -> bool {
 struct PerToken {
     seconds: f64,
     tokens: usize,
+    /// Of `seconds`, the time spent on the constraint.
+    mask_seconds: f64,
 }
 
 impl PerToken {
@@ -74,7 +81,7 @@ pub fn run_model(
     ];
     let cancel = CancelToken::new();
     let mut measure =
-        |schema: Option<serde_json::Value>, seed: u64| -> Result<(String, f64, usize)> {
+        |schema: Option<serde_json::Value>, seed: u64| -> Result<(String, f64, usize, f64)> {
             let params = GenerationParams {
                 temperature: 0.8,
                 seed,
@@ -89,27 +96,35 @@ pub fn run_model(
                 .total_time
                 .saturating_sub(g.time_to_first_token)
                 .as_secs_f64();
-            Ok((g.text, decode, g.generated_tokens.saturating_sub(1)))
+            Ok((
+                g.text,
+                decode,
+                g.generated_tokens.saturating_sub(1),
+                g.constraint_time.as_secs_f64(),
+            ))
         };
 
     let mut free = PerToken {
         seconds: 0.0,
         tokens: 0,
+        mask_seconds: 0.0,
     };
     for seed in 1..=UNCONSTRAINED_RUNS {
-        let (_, s, t) = measure(None, seed)?;
+        let (_, s, t, _) = measure(None, seed)?;
         free.seconds += s;
         free.tokens += t;
     }
     let mut constrained = PerToken {
         seconds: 0.0,
         tokens: 0,
+        mask_seconds: 0.0,
     };
     let mut valid = 0;
     for seed in 1..=n as u64 {
-        let (text, s, t) = measure(Some(schema()), seed)?;
+        let (text, s, t, m) = measure(Some(schema()), seed)?;
         constrained.seconds += s;
         constrained.tokens += t;
+        constrained.mask_seconds += m;
         if serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| fits(&v)) {
             valid += 1;
         } else {
@@ -117,6 +132,12 @@ pub fn run_model(
         }
     }
     let (f, c) = (free.ms(), constrained.ms());
+    let mask_ms = if constrained.tokens == 0 {
+        0.0
+    } else {
+        constrained.mask_seconds * 1000.0 / constrained.tokens as f64
+    };
+    let round2 = |x: f64| (x * 100.0).round() / 100.0;
     Ok(StructuredRow {
         model: id.to_string(),
         generations: n,
@@ -125,6 +146,12 @@ pub fn run_model(
         constrained_ms_per_token: (c * 100.0).round() / 100.0,
         overhead_pct: if f > 0.0 {
             ((c / f - 1.0) * 1000.0).round() / 10.0
+        } else {
+            0.0
+        },
+        mask_ms_per_token: round2(mask_ms),
+        mask_overhead_pct: if c > mask_ms {
+            round2(mask_ms / (c - mask_ms) * 100.0)
         } else {
             0.0
         },

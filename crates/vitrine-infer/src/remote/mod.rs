@@ -427,6 +427,8 @@ impl RemoteTextModel {
             // its first chunk.
             prompt_time: first_chunk_at.unwrap_or(total_time),
             total_time,
+            // Constrained decoding, if any, happens on the server.
+            constraint_time: Duration::ZERO,
         })
     }
 }
