@@ -5,6 +5,8 @@ pub mod cache;
 pub mod colours;
 pub mod error;
 pub mod ingest;
+pub mod kg;
+mod kg_store;
 pub mod listing;
 pub mod paths;
 pub mod router;

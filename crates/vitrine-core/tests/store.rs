@@ -465,3 +465,89 @@ async fn provenance_written_before_the_router_still_reads() {
     assert_eq!(p.route, None);
     assert!(p.warnings.is_empty() && !p.cached);
 }
+
+/// The knowledge graph is seeded into the store once, a user's import adds
+/// to it and wins over the built-in entries it replaces, survives a later
+/// seed, and an import that would break the graph writes nothing.
+#[tokio::test]
+async fn knowledge_graph_seed_import_and_user_rows_win() {
+    use vitrine_core::kg::GraphFile;
+    let (dir, store) = open().await;
+    let kg = store.knowledge_graph().await.unwrap();
+    let builtin = vitrine_core::kg::KnowledgeGraph::builtin().unwrap();
+    assert_eq!(kg.counts(), builtin.counts());
+
+    let import = GraphFile::parse(
+        r#"
+[[category]]
+key = "apparel.tops.t_shirts"
+en = "Tees"
+zh = "T恤衫"
+attributes = ["sleeve_length"]
+
+[[category]]
+key = "apparel.tops.jerseys"
+en = "Sports jerseys"
+zh = "球衣"
+synonyms_en = ["football shirt"]
+
+[[attribute]]
+key = "material"
+en = "material"
+zh = "材质"
+multi = true
+[[attribute.value]]
+key = "bamboo_fibre"
+en = "bamboo fibre"
+zh = "竹纤维"
+
+[[relation]]
+kind = "goes_with"
+from = "apparel.tops.jerseys"
+to = "apparel.bottoms.shorts"
+"#,
+        "import",
+    )
+    .unwrap();
+    let counts = store.import_knowledge_graph(import).await.unwrap();
+    assert_eq!(counts.categories, builtin.counts().categories + 1);
+    let kg = store.knowledge_graph().await.unwrap();
+    assert_eq!(kg.category("apparel.tops.t_shirts").unwrap().en, "Tees");
+    assert_eq!(
+        kg.find_value("material", "竹纤维").unwrap().key,
+        "bamboo_fibre"
+    );
+    // Built-in values of the attribute are still there.
+    assert_eq!(kg.find_value("material", "cotton").unwrap().key, "cotton");
+
+    // A re-seed (the built-in files changed) keeps the user's rows.
+    sqlx::query("UPDATE kg_meta SET builtin_digest = 'old'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let kg = store.knowledge_graph().await.unwrap();
+    assert_eq!(kg.category("apparel.tops.t_shirts").unwrap().en, "Tees");
+    assert!(kg.category("apparel.tops.jerseys").is_some());
+
+    // A dangling parent is refused and nothing of the import is stored.
+    let bad = GraphFile::parse(
+        r#"
+[[category]]
+key = "gizmos.widgets"
+en = "Widgets"
+zh = "小部件"
+
+[[category]]
+key = "apparel.tops.vests"
+en = "Vests"
+zh = "背心"
+"#,
+        "bad",
+    )
+    .unwrap();
+    let e = store.import_knowledge_graph(bad).await.unwrap_err();
+    assert!(e.to_string().contains("no parent `gizmos`"), "{e}");
+    let kg = store.knowledge_graph().await.unwrap();
+    assert!(kg.category("apparel.tops.vests").is_none());
+    drop(dir);
+}

@@ -1,0 +1,247 @@
+//! The knowledge graph in the store: seeding from the built-in files,
+//! reading it back whole, and importing a user's additions.
+
+use sqlx::{Row, SqliteConnection};
+
+use crate::error::Result;
+use crate::kg::{
+    AttrValue, Attribute, Category, GraphCounts, GraphFile, ImagenetMap, KnowledgeGraph, Relation,
+    RelationKind,
+};
+use crate::store::Store;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Builtin,
+    User,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Builtin => "builtin",
+            Origin::User => "user",
+        }
+    }
+}
+
+fn json(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+fn list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// Upsert `file`'s rows. A built-in write leaves rows a user owns alone; a
+/// user write takes them over.
+async fn write_rows(conn: &mut SqliteConnection, file: &GraphFile, origin: Origin) -> Result<()> {
+    let o = origin.as_str();
+    let guard = if origin == Origin::Builtin {
+        " WHERE origin = 'builtin'"
+    } else {
+        ""
+    };
+    for c in &file.categories {
+        sqlx::query(&format!(
+            "INSERT INTO kg_categories (key, en, zh, synonyms_en, synonyms_zh, attributes, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (key) DO UPDATE SET en = ?2, zh = ?3, synonyms_en = ?4,
+                 synonyms_zh = ?5, attributes = ?6, origin = ?7{guard}"
+        ))
+        .bind(&c.key)
+        .bind(&c.en)
+        .bind(&c.zh)
+        .bind(json(&c.synonyms_en))
+        .bind(json(&c.synonyms_zh))
+        .bind(json(&c.attributes))
+        .bind(o)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for a in &file.attributes {
+        sqlx::query(&format!(
+            "INSERT INTO kg_attributes (key, en, zh, multi, values_from, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (key) DO UPDATE SET en = ?2, zh = ?3, multi = ?4,
+                 values_from = ?5, origin = ?6{guard}"
+        ))
+        .bind(&a.key)
+        .bind(&a.en)
+        .bind(&a.zh)
+        .bind(a.multi)
+        .bind(&a.values_from)
+        .bind(o)
+        .execute(&mut *conn)
+        .await?;
+        for (i, v) in a.values.iter().enumerate() {
+            sqlx::query(&format!(
+                "INSERT INTO kg_values (attribute, key, en, zh, synonyms_en, synonyms_zh, position, origin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+                     COALESCE((SELECT position FROM kg_values WHERE attribute = ?1 AND key = ?2),
+                              ?7 + (SELECT COUNT(*) FROM kg_values WHERE attribute = ?1)), ?8)
+                 ON CONFLICT (attribute, key) DO UPDATE SET en = ?3, zh = ?4, synonyms_en = ?5,
+                     synonyms_zh = ?6, origin = ?8{guard}"
+            ))
+            .bind(&a.key)
+            .bind(&v.key)
+            .bind(&v.en)
+            .bind(&v.zh)
+            .bind(json(&v.synonyms_en))
+            .bind(json(&v.synonyms_zh))
+            .bind(i as i64)
+            .bind(o)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    for r in &file.relations {
+        sqlx::query(
+            "INSERT INTO kg_relations (kind, from_key, to_key, origin) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(r.kind.as_str())
+        .bind(&r.from)
+        .bind(&r.to)
+        .bind(o)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for m in &file.imagenet {
+        sqlx::query(&format!(
+            "INSERT INTO kg_imagenet (idx, label, category, origin) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (idx) DO UPDATE SET label = ?2, category = ?3, origin = ?4{guard}"
+        ))
+        .bind(i64::from(m.index))
+        .bind(&m.label)
+        .bind(&m.category)
+        .bind(o)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn read_file(conn: &mut SqliteConnection) -> Result<GraphFile> {
+    let mut file = GraphFile::default();
+    for r in sqlx::query(
+        "SELECT key, en, zh, synonyms_en, synonyms_zh, attributes FROM kg_categories ORDER BY key",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        file.categories.push(Category {
+            key: r.get(0),
+            en: r.get(1),
+            zh: r.get(2),
+            synonyms_en: list(r.get(3)),
+            synonyms_zh: list(r.get(4)),
+            attributes: list(r.get(5)),
+        });
+    }
+    for r in sqlx::query("SELECT key, en, zh, multi, values_from FROM kg_attributes ORDER BY key")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        file.attributes.push(Attribute {
+            key: r.get(0),
+            en: r.get(1),
+            zh: r.get(2),
+            multi: r.get(3),
+            values_from: r.get(4),
+            values: Vec::new(),
+        });
+    }
+    for r in sqlx::query(
+        "SELECT attribute, key, en, zh, synonyms_en, synonyms_zh FROM kg_values
+         ORDER BY attribute, position, key",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let attribute: String = r.get(0);
+        if let Some(a) = file.attributes.iter_mut().find(|a| a.key == attribute) {
+            a.values.push(AttrValue {
+                key: r.get(1),
+                en: r.get(2),
+                zh: r.get(3),
+                synonyms_en: list(r.get(4)),
+                synonyms_zh: list(r.get(5)),
+            });
+        }
+    }
+    for r in sqlx::query("SELECT kind, from_key, to_key FROM kg_relations")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let kind: String = r.get(0);
+        if let Some(kind) = RelationKind::parse(&kind) {
+            file.relations.push(Relation {
+                kind,
+                from: r.get(1),
+                to: r.get(2),
+            });
+        }
+    }
+    for r in sqlx::query("SELECT idx, label, category FROM kg_imagenet ORDER BY idx")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let idx: i64 = r.get(0);
+        file.imagenet.push(ImagenetMap {
+            index: u16::try_from(idx).unwrap_or(u16::MAX),
+            label: r.get(1),
+            category: r.get(2),
+        });
+    }
+    Ok(file)
+}
+
+impl Store {
+    /// Bring the stored graph up to date with the built-in files (once per
+    /// change of those files); a no-op otherwise.
+    pub async fn seed_knowledge_graph(&self) -> Result<()> {
+        let digest = GraphFile::builtin_digest();
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT builtin_digest FROM kg_meta WHERE id = 1")
+                .fetch_optional(self.pool())
+                .await?;
+        if stored.as_deref() == Some(digest.as_str()) {
+            return Ok(());
+        }
+        let builtin = GraphFile::builtin()?;
+        KnowledgeGraph::new(builtin.clone())?;
+        let mut tx = self.begin_write().await?;
+        write_rows(&mut tx, &builtin, Origin::Builtin).await?;
+        sqlx::query(
+            "INSERT INTO kg_meta (id, builtin_digest) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET builtin_digest = ?1",
+        )
+        .bind(&digest)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::debug!("knowledge graph seeded from the built-in files");
+        Ok(())
+    }
+
+    /// The stored graph, validated.
+    pub async fn knowledge_graph(&self) -> Result<KnowledgeGraph> {
+        self.seed_knowledge_graph().await?;
+        let mut conn = self.pool().acquire().await?;
+        KnowledgeGraph::new(read_file(&mut conn).await?)
+    }
+
+    /// Add or replace the entries of `file` as the user's own. The merged
+    /// graph is validated first; nothing is written if it is invalid.
+    pub async fn import_knowledge_graph(&self, file: GraphFile) -> Result<GraphCounts> {
+        self.seed_knowledge_graph().await?;
+        let mut tx = self.begin_write().await?;
+        let mut merged = read_file(&mut tx).await?;
+        merged.merge(file.clone());
+        let kg = KnowledgeGraph::new(merged)?;
+        write_rows(&mut tx, &file, Origin::User).await?;
+        tx.commit().await?;
+        Ok(kg.counts())
+    }
+}
