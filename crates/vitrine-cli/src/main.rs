@@ -68,6 +68,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::samples::SamplesCommand,
     },
+    /// The product knowledge graph: stats, show, export, import
+    Kg {
+        #[command(subcommand)]
+        command: commands::kg::KgCommand,
+    },
     /// The generation cache: stats, clear
     Cache {
         #[command(subcommand)]
@@ -114,6 +119,7 @@ fn main() -> ExitCode {
             Command::Models { command } => commands::models::run(&ctx, command).await,
             Command::Samples { command } => commands::samples::run(&ctx, command).await,
             Command::Cache { command } => commands::cache::run(&ctx, command).await,
+            Command::Kg { command } => commands::kg::run(&ctx, command).await,
             Command::Bench(args) => bench::run(&ctx, args).await,
             Command::BenchWorker => bench::worker(&ctx),
         }

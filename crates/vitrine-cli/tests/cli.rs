@@ -547,3 +547,54 @@ fn route_prints_the_decision_without_generating() {
         stderr(&o)
     );
 }
+
+/// `vitrine kg`: the built-in graph is in a fresh store, a category shows
+/// its inherited attributes, export → edit → import adds what was edited,
+/// and a broken import is refused with the reason and changes nothing.
+#[test]
+fn knowledge_graph_show_export_and_import() {
+    let data = tempfile::tempdir().unwrap();
+    let out = run(vitrine(data.path()).args(["kg", "stats", "--json"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["top_levels"], 10);
+    let categories = stats["categories"].as_u64().unwrap();
+
+    let out = run(vitrine(data.path()).args(["kg", "show", "apparel.tops.polos", "--json"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let polo: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let attrs: Vec<&str> = polo["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["key"].as_str().unwrap())
+        .collect();
+    assert!(attrs.contains(&"colour") && attrs.contains(&"sleeve_length"), "{attrs:?}");
+
+    let file = data.path().join("kg.toml");
+    let out = run(vitrine(data.path()).args(["kg", "export"]).arg(&file));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(
+        "\n[[category]]\nkey = \"apparel.tops.rugby_shirts\"\nen = \"Rugby shirts\"\nzh = \"橄榄球衫\"\n",
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = run(vitrine(data.path()).args(["kg", "import"]).arg(&file));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(vitrine(data.path()).args(["kg", "show", "apparel.tops.rugby_shirts"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("橄榄球衫"));
+
+    let bad = data.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[relation]]\nkind = \"goes_with\"\nfrom = \"apparel\"\nto = \"nowhere.at_all\"\n",
+    )
+    .unwrap();
+    let out = run(vitrine(data.path()).args(["kg", "import"]).arg(&bad));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("unknown category `nowhere.at_all`"), "{}", stderr(&out));
+    let out = run(vitrine(data.path()).args(["kg", "stats", "--json"]));
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["categories"].as_u64().unwrap(), categories + 1);
+}

@@ -1,5 +1,6 @@
 pub mod cache;
 pub mod drafts;
+pub mod kg;
 pub mod listing;
 pub mod models;
 pub mod products;
