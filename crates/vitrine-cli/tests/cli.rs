@@ -569,7 +569,10 @@ fn knowledge_graph_show_export_and_import() {
         .iter()
         .map(|a| a["key"].as_str().unwrap())
         .collect();
-    assert!(attrs.contains(&"colour") && attrs.contains(&"sleeve_length"), "{attrs:?}");
+    assert!(
+        attrs.contains(&"colour") && attrs.contains(&"sleeve_length"),
+        "{attrs:?}"
+    );
 
     let file = data.path().join("kg.toml");
     let out = run(vitrine(data.path()).args(["kg", "export"]).arg(&file));
@@ -593,7 +596,11 @@ fn knowledge_graph_show_export_and_import() {
     .unwrap();
     let out = run(vitrine(data.path()).args(["kg", "import"]).arg(&bad));
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("unknown category `nowhere.at_all`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown category `nowhere.at_all`"),
+        "{}",
+        stderr(&out)
+    );
     let out = run(vitrine(data.path()).args(["kg", "stats", "--json"]));
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(stats["categories"].as_u64().unwrap(), categories + 1);

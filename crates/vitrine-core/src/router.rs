@@ -344,6 +344,13 @@ impl Router {
 
         if let Some(id) = pin {
             let spec = manifest.get(id)?;
+            if !spec.is_text() {
+                let text: Vec<&str> = manifest.text_models().map(|m| m.id.as_str()).collect();
+                return Err(CoreError::InvalidInput(format!(
+                    "`{id}` is an image model; pin one of the text models: {}",
+                    text.join(", ")
+                )));
+            }
             if !is_installed(spec) {
                 return Err(CoreError::ModelNotInstalled {
                     id: spec.id.clone(),

@@ -239,11 +239,10 @@ impl Studio {
         self.models.status(&self.manifest)
     }
 
-    /// Ids of the installed manifest models, in manifest order.
+    /// Ids of the installed text models, in manifest order.
     pub fn installed_ids(&self) -> Vec<String> {
         self.manifest
-            .models
-            .iter()
+            .text_models()
             .filter(|m| self.models.is_installed(m))
             .map(|m| m.id.clone())
             .collect()

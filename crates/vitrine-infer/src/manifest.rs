@@ -23,6 +23,9 @@ pub enum Role {
     Heavy,
     Light,
     Tiny,
+    /// An image model (the photo classifier), not a text model: the router,
+    /// the bench and text generation never pick it.
+    Vision,
 }
 
 impl Role {
@@ -31,6 +34,7 @@ impl Role {
             Role::Heavy => "heavy",
             Role::Light => "light",
             Role::Tiny => "tiny",
+            Role::Vision => "vision",
         }
     }
 }
@@ -74,6 +78,12 @@ pub enum Source {
     },
     /// A file already on this machine.
     Path { path: PathBuf },
+}
+
+impl ModelSpec {
+    pub fn is_text(&self) -> bool {
+        self.role != Role::Vision
+    }
 }
 
 impl Source {
@@ -151,6 +161,12 @@ impl Manifest {
         if self.models.iter().filter(|m| m.default).count() > 1 {
             return Err(bad("more than one model is marked default".into()));
         }
+        if let Some(m) = self.models.iter().find(|m| m.default && !m.is_text()) {
+            return Err(bad(format!(
+                "model `{}`: only a text model can be the default",
+                m.id
+            )));
+        }
         Ok(())
     }
 
@@ -162,6 +178,12 @@ impl Manifest {
                 id: id.to_string(),
                 known: self.ids().join(", "),
             })
+    }
+
+    /// The text (GGUF) models: what generation, the router and the bench
+    /// choose among.
+    pub fn text_models(&self) -> impl Iterator<Item = &ModelSpec> {
+        self.models.iter().filter(|m| m.is_text())
     }
 
     pub fn ids(&self) -> Vec<&str> {

@@ -135,16 +135,20 @@ fn targets(ctx: &Context, args: &BenchArgs) -> Result<Vec<Target>> {
     let store = ModelStore::new(dirs.models_dir());
     let specs: Vec<_> = if args.models.is_empty() {
         manifest
-            .models
-            .iter()
+            .text_models()
             .filter(|m| store.is_installed(m))
             .cloned()
             .collect()
     } else {
         args.models
             .iter()
-            .map(|id| manifest.get(id).cloned())
-            .collect::<Result<_, _>>()?
+            .map(|id| match manifest.get(id) {
+                Ok(m) if !m.is_text() => {
+                    bail!("`{id}` is an image model; the bench runs text models")
+                }
+                other => Ok(other.cloned()?),
+            })
+            .collect::<Result<_>>()?
     };
     if specs.is_empty() {
         bail!("no models installed; run `vitrine models fetch all` or pass --model-path FILE");

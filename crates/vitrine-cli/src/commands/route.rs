@@ -56,8 +56,7 @@ pub async fn run(ctx: &Context, args: RouteArgs) -> Result<()> {
     let manifest = Manifest::builtin()?;
     let store = ModelStore::new(ctx.dirs()?.models_dir());
     let installed: Vec<&str> = manifest
-        .models
-        .iter()
+        .text_models()
         .filter(|m| store.is_installed(m))
         .map(|m| m.id.as_str())
         .collect();
