@@ -273,7 +273,7 @@ pub(crate) fn area_downsample(img: &DynamicImage, max_side: u32) -> RgbaImage {
 }
 
 /// Which pixels of the (small) analysis image belong to the product.
-fn foreground_mask(img: &RgbaImage) -> Vec<bool> {
+pub(crate) fn foreground_mask(img: &RgbaImage) -> Vec<bool> {
     let has_transparency = img.pixels().any(|p| p[3] < OPAQUE);
     if has_transparency {
         return img.pixels().map(|p| p[3] >= OPAQUE).collect();

@@ -1,6 +1,7 @@
 //! Vitrine's domain: the store, photo ingest, facts and content pipelines.
 //! It calls `vitrine-infer` for models and knows nothing of the UI.
 
+pub mod analysis;
 pub mod cache;
 pub mod colours;
 pub mod error;

@@ -1,0 +1,233 @@
+//! Photo understanding beyond colours: the classifier's ImageNet classes
+//! mapped onto the knowledge graph's categories, and the product's cut-out.
+//!
+//! The classifier itself lives in `vitrine-infer`; this module only sees
+//! its class probabilities, so the mapping is plain data work and testable
+//! without a model.
+
+use std::sync::LazyLock;
+
+use image::{DynamicImage, GrayImage, RgbaImage};
+use serde::{Deserialize, Serialize};
+
+use crate::colours;
+use crate::error::Result;
+use crate::kg::KnowledgeGraph;
+
+const LABELS: &str = include_str!("../../../assets/kg/imagenet-labels.txt");
+
+/// The 1000 ImageNet class names, by index.
+pub fn imagenet_labels() -> &'static [String] {
+    static L: LazyLock<Vec<String>> =
+        LazyLock::new(|| LABELS.lines().map(|l| l.trim().to_string()).collect());
+    &L
+}
+
+/// Something that scores a photo against the 1000 ImageNet classes.
+pub trait ImageClassifier: Send + Sync {
+    /// Names the model in facts' provenance.
+    fn id(&self) -> &str;
+    /// Softmax probabilities of the 1000 classes.
+    fn probabilities(&self, img: &DynamicImage) -> Result<Vec<f32>>;
+}
+
+/// Classes considered when mapping onto categories.
+const TOP_CLASSES: usize = 10;
+/// A category is named only when the classes that map into it (it or its
+/// descendants) carry at least this much probability; below it the answer
+/// is "unknown", which costs the merchant one click, where a confident
+/// wrong category costs a wrong listing. Checked against the labelled
+/// samples (`vitrine eval vision`); override with
+/// `VITRINE_CATEGORY_THRESHOLD`.
+pub const DEFAULT_CATEGORY_THRESHOLD: f32 = 0.35;
+
+pub fn category_threshold() -> f32 {
+    std::env::var("VITRINE_CATEGORY_THRESHOLD")
+        .ok()
+        .and_then(|v| v.parse::<f32>().ok())
+        .filter(|t| (0.0..=1.0).contains(t))
+        .unwrap_or(DEFAULT_CATEGORY_THRESHOLD)
+}
+
+/// One of the classifier's top classes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassScore {
+    pub index: usize,
+    pub label: String,
+    pub probability: f32,
+    /// The knowledge-graph category it maps to, if it shows a product.
+    pub category: Option<String>,
+}
+
+/// What the classifier says the product is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryGuess {
+    /// `None`: unsure, so no category fact is made.
+    pub key: Option<String>,
+    pub en: Option<String>,
+    pub zh: Option<String>,
+    pub top_level: Option<String>,
+    /// The probability mass of the classes mapping into `key` (or the
+    /// largest mass of any category when unknown).
+    pub confidence: f32,
+    pub model: String,
+    pub classes: Vec<ClassScore>,
+}
+
+/// Map class probabilities onto the most specific category whose classes
+/// together reach `threshold`.
+pub fn categorise(kg: &KnowledgeGraph, probs: &[f32], model: &str, threshold: f32) -> CategoryGuess {
+    let labels = imagenet_labels();
+    let mut order: Vec<usize> = (0..probs.len()).collect();
+    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+    let classes: Vec<ClassScore> = order
+        .iter()
+        .take(TOP_CLASSES)
+        .map(|&i| ClassScore {
+            index: i,
+            label: labels.get(i).cloned().unwrap_or_else(|| format!("class {i}")),
+            probability: probs[i],
+            category: kg.imagenet_category(i).map(|c| c.key.clone()),
+        })
+        .collect();
+    // Mass per category, counting each class for its category and every
+    // ancestor, so a parent gathers what its children split.
+    let mut mass: Vec<(String, f32, usize)> = Vec::new();
+    for c in &classes {
+        let Some(key) = &c.category else { continue };
+        for cat in kg.ancestors(key) {
+            let depth = cat.key.matches('.').count();
+            match mass.iter_mut().find(|(k, _, _)| *k == cat.key) {
+                Some(m) => m.1 += c.probability,
+                None => mass.push((cat.key.clone(), c.probability, depth)),
+            }
+        }
+    }
+    let best = mass
+        .iter()
+        .filter(|(_, m, _)| *m >= threshold)
+        .max_by(|a, b| a.2.cmp(&b.2).then(a.1.total_cmp(&b.1)));
+    match best.and_then(|(k, m, _)| kg.category(k).map(|c| (c, *m))) {
+        Some((cat, m)) => CategoryGuess {
+            key: Some(cat.key.clone()),
+            en: Some(cat.en.clone()),
+            zh: Some(cat.zh.clone()),
+            top_level: Some(cat.top_level().to_string()),
+            confidence: m.min(1.0),
+            model: model.to_string(),
+            classes,
+        },
+        None => CategoryGuess {
+            key: None,
+            en: None,
+            zh: None,
+            top_level: None,
+            confidence: mass.iter().map(|(_, m, _)| *m).fold(0.0, f32::max),
+            model: model.to_string(),
+            classes,
+        },
+    }
+}
+
+/// Side of the grid the backdrop is estimated on for opaque photos; the
+/// mask is then scaled up smoothly, which also softens the cut-out's edge.
+const MASK_SIDE: u32 = 256;
+
+/// The product on a transparent background: the photo's own alpha when it
+/// has transparency, else the backdrop (plain border colour connected to
+/// the border) made transparent. A photo whose background cannot be told
+/// apart keeps every pixel.
+pub fn cutout(img: &RgbaImage) -> RgbaImage {
+    if img.pixels().any(|p| p[3] < 255) {
+        return img.clone();
+    }
+    let small = colours::area_downsample(&DynamicImage::ImageRgba8(img.clone()), MASK_SIDE);
+    let mask = colours::foreground_mask(&small);
+    let (sw, sh) = small.dimensions();
+    let grey = GrayImage::from_fn(sw, sh, |x, y| {
+        image::Luma([if mask[(y * sw + x) as usize] { 255 } else { 0 }])
+    });
+    let (w, h) = img.dimensions();
+    let alpha = image::imageops::resize(&grey, w, h, image::imageops::FilterType::Triangle);
+    let mut out = img.clone();
+    for (p, a) in out.pixels_mut().zip(alpha.pixels()) {
+        p[3] = a[0];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probs(pairs: &[(usize, f32)]) -> Vec<f32> {
+        let mut p = vec![0.0; 1000];
+        let rest = 1.0 - pairs.iter().map(|(_, v)| v).sum::<f32>();
+        for (i, v) in pairs {
+            p[*i] = *v;
+        }
+        // Spread the remainder thinly over unmapped animal classes.
+        for v in p.iter_mut().take(300).skip(100) {
+            *v += rest / 200.0;
+        }
+        p
+    }
+
+    #[test]
+    fn labels_are_the_thousand_classes() {
+        let l = imagenet_labels();
+        assert_eq!(l.len(), 1000);
+        assert_eq!(l[610], "jersey, T-shirt, tee shirt");
+        assert_eq!(l[841], "sweatshirt");
+    }
+
+    #[test]
+    fn a_confident_class_names_its_leaf() {
+        let kg = KnowledgeGraph::builtin().unwrap();
+        let g = categorise(&kg, &probs(&[(841, 0.8), (610, 0.1)]), "m", 0.35);
+        assert_eq!(g.key.as_deref(), Some("apparel.tops.hoodies"));
+        assert_eq!(g.top_level.as_deref(), Some("apparel"));
+        assert!((g.confidence - 0.8).abs() < 1e-4);
+        assert_eq!(g.classes[0].index, 841);
+    }
+
+    #[test]
+    fn split_votes_name_the_common_parent() {
+        let kg = KnowledgeGraph::builtin().unwrap();
+        // Sweatshirt and jersey disagree on the leaf but agree on tops.
+        let g = categorise(&kg, &probs(&[(841, 0.25), (610, 0.25)]), "m", 0.35);
+        assert_eq!(g.key.as_deref(), Some("apparel.tops"));
+        assert!((g.confidence - 0.5).abs() < 1e-4);
+    }
+
+    #[test]
+    fn unsure_or_unmapped_is_unknown() {
+        let kg = KnowledgeGraph::builtin().unwrap();
+        // A tench is no product.
+        let g = categorise(&kg, &probs(&[(0, 0.9)]), "m", 0.35);
+        assert_eq!(g.key, None);
+        // Two top levels at 0.2 each: below the threshold everywhere.
+        let g = categorise(&kg, &probs(&[(841, 0.2), (907, 0.2)]), "m", 0.35);
+        assert_eq!(g.key, None);
+        assert!((g.confidence - 0.2).abs() < 1e-4);
+    }
+
+    #[test]
+    fn cutout_keeps_alpha_or_removes_a_plain_backdrop() {
+        // A red square on white: the white border becomes transparent.
+        let img = RgbaImage::from_fn(64, 64, |x, y| {
+            if (16..48).contains(&x) && (16..48).contains(&y) {
+                image::Rgba([200, 20, 20, 255])
+            } else {
+                image::Rgba([250, 250, 250, 255])
+            }
+        });
+        let c = cutout(&img);
+        assert_eq!(c.get_pixel(2, 2)[3], 0);
+        assert_eq!(c.get_pixel(32, 32)[3], 255);
+        // An image with alpha is its own cut-out.
+        let mut a = img.clone();
+        a.put_pixel(0, 0, image::Rgba([0, 0, 0, 0]));
+        assert_eq!(cutout(&a), a);
+    }
+}
