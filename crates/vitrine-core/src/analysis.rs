@@ -76,7 +76,12 @@ pub struct CategoryGuess {
 
 /// Map class probabilities onto the most specific category whose classes
 /// together reach `threshold`.
-pub fn categorise(kg: &KnowledgeGraph, probs: &[f32], model: &str, threshold: f32) -> CategoryGuess {
+pub fn categorise(
+    kg: &KnowledgeGraph,
+    probs: &[f32],
+    model: &str,
+    threshold: f32,
+) -> CategoryGuess {
     let labels = imagenet_labels();
     let mut order: Vec<usize> = (0..probs.len()).collect();
     order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
@@ -85,7 +90,10 @@ pub fn categorise(kg: &KnowledgeGraph, probs: &[f32], model: &str, threshold: f3
         .take(TOP_CLASSES)
         .map(|&i| ClassScore {
             index: i,
-            label: labels.get(i).cloned().unwrap_or_else(|| format!("class {i}")),
+            label: labels
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("class {i}")),
             probability: probs[i],
             category: kg.imagenet_category(i).map(|c| c.key.clone()),
         })

@@ -7,13 +7,16 @@
 
 use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::analysis::{self, CategoryGuess, ImageClassifier};
 use crate::colours::{self, area_downsample};
 use crate::error::{CoreError, Result};
+use crate::kg::KnowledgeGraph;
 use crate::paths::DataDir;
 use crate::store::{self, NewFact, NewPhoto, Store};
 use crate::types::{ColourShare, FactSource, IngestOutcome};
@@ -33,8 +36,27 @@ const MAX_DECODE_BYTES: u64 = 1024 * 1024 * 1024;
 pub const MIN_COLOUR_SHARE: f32 = 0.05;
 pub const MAX_COLOUR_FACTS: usize = 4;
 
-/// Ingest a photo file.
+/// What ingest uses beyond the pixels: the knowledge graph and, when
+/// installed, the photo classifier. Without them a photo still gets its
+/// colours and cut-out.
+#[derive(Clone, Default)]
+pub struct Understanding {
+    pub kg: Option<Arc<KnowledgeGraph>>,
+    pub classifier: Option<Arc<dyn ImageClassifier>>,
+}
+
+/// Ingest a photo file (colours and cut-out; no classifier).
 pub async fn ingest_path(store: &Store, dirs: &DataDir, path: &Path) -> Result<IngestOutcome> {
+    ingest_path_with(store, dirs, path, &Understanding::default()).await
+}
+
+/// Ingest a photo file, classifying it when `understanding` has a classifier.
+pub async fn ingest_path_with(
+    store: &Store,
+    dirs: &DataDir,
+    path: &Path,
+    understanding: &Understanding,
+) -> Result<IngestOutcome> {
     let owned = path.to_path_buf();
     let bytes = blocking(move || read_photo_file(&owned)).await?;
     let file_name = path
@@ -42,7 +64,15 @@ pub async fn ingest_path(store: &Store, dirs: &DataDir, path: &Path) -> Result<I
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let source_name = sanitise_source_name(&file_name);
-    ingest(store, dirs, path.to_path_buf(), source_name, bytes).await
+    ingest(
+        store,
+        dirs,
+        path.to_path_buf(),
+        source_name,
+        bytes,
+        understanding,
+    )
+    .await
 }
 
 /// Ingest a photo received as bytes (a drop in the desktop app, an HTTP
@@ -54,10 +84,29 @@ pub async fn ingest_bytes(
     source_name: &str,
     bytes: &[u8],
 ) -> Result<IngestOutcome> {
+    ingest_bytes_with(store, dirs, source_name, bytes, &Understanding::default()).await
+}
+
+/// [`ingest_bytes`] with a classifier when `understanding` has one.
+pub async fn ingest_bytes_with(
+    store: &Store,
+    dirs: &DataDir,
+    source_name: &str,
+    bytes: &[u8],
+    understanding: &Understanding,
+) -> Result<IngestOutcome> {
     let source_name = sanitise_source_name(source_name);
     let label = PathBuf::from(&source_name);
     check_size(&label, bytes.len() as u64)?;
-    ingest(store, dirs, label, source_name, bytes.to_vec()).await
+    ingest(
+        store,
+        dirs,
+        label,
+        source_name,
+        bytes.to_vec(),
+        understanding,
+    )
+    .await
 }
 
 /// Everything learnt from the pixels, computed off the async runtime.
@@ -66,7 +115,9 @@ struct Analysis {
     width: u32,
     height: u32,
     thumbnail_png: Vec<u8>,
+    cutout_png: Vec<u8>,
     colours: Vec<ColourShare>,
+    category: Option<CategoryGuess>,
 }
 
 async fn ingest(
@@ -75,6 +126,7 @@ async fn ingest(
     label: PathBuf,
     source_name: String,
     bytes: Vec<u8>,
+    understanding: &Understanding,
 ) -> Result<IngestOutcome> {
     // Hash before decoding: a duplicate needs no decode at all.
     let (sha, bytes) = blocking(move || Ok((hex::encode(Sha256::digest(&bytes)), bytes))).await?;
@@ -85,23 +137,31 @@ async fn ingest(
 
     let (mut analysis, bytes) = {
         let label = label.clone();
-        blocking(move || analyse(&label, &bytes).map(|a| (a, bytes))).await?
+        let understanding = understanding.clone();
+        blocking(move || analyse(&label, &bytes, &understanding).map(|a| (a, bytes))).await?
     };
 
     dirs.ensure()?;
     let photos_dir = absolute(&dirs.photos_dir())?;
     let thumbs_dir = absolute(&dirs.thumbs_dir())?;
+    let cutouts_dir = absolute(&dirs.cutouts_dir())?;
     let original = photos_dir.join(format!("{sha}.{}", analysis.format));
     let thumbnail = thumbs_dir.join(format!("{sha}.png"));
+    let cutout = cutouts_dir.join(format!("{sha}.png"));
     let original_path = utf8(&original)?;
     let thumbnail_path = utf8(&thumbnail)?;
+    let cutout_path = utf8(&cutout)?;
     {
-        let (original, thumbnail) = (original.clone(), thumbnail.clone());
+        let (original, thumbnail, cutout) = (original.clone(), thumbnail.clone(), cutout.clone());
         let thumb_bytes = std::mem::take(&mut analysis.thumbnail_png);
+        let cutout_bytes = std::mem::take(&mut analysis.cutout_png);
         blocking(move || {
             write_atomically(&original, &bytes)?;
-            if let Err(e) = write_atomically(&thumbnail, &thumb_bytes) {
+            let rest = write_atomically(&thumbnail, &thumb_bytes)
+                .and_then(|()| write_atomically(&cutout, &cutout_bytes));
+            if let Err(e) = rest {
                 remove_quietly(&original);
+                remove_quietly(&thumbnail);
                 return Err(e);
             }
             Ok(())
@@ -115,8 +175,7 @@ async fn ingest(
         &name,
         &analysis,
         &sha,
-        &original_path,
-        &thumbnail_path,
+        [&original_path, &thumbnail_path, &cutout_path],
         &source_name,
     )
     .await;
@@ -140,6 +199,7 @@ async fn ingest(
             }
             remove_quietly(&original);
             remove_quietly(&thumbnail);
+            remove_quietly(&cutout);
             Err(err)
         }
     }
@@ -150,8 +210,7 @@ async fn save(
     name: &str,
     analysis: &Analysis,
     sha: &str,
-    original_path: &str,
-    thumbnail_path: &str,
+    [original_path, thumbnail_path, cutout_path]: [&str; 3],
     source_name: &str,
 ) -> Result<IngestOutcome> {
     let mut tx = store.begin_write().await?;
@@ -163,6 +222,7 @@ async fn save(
             sha256: sha,
             original_path,
             thumbnail_path,
+            cutout_path: Some(cutout_path),
             source_name,
             width: analysis.width,
             height: analysis.height,
@@ -171,7 +231,7 @@ async fn save(
     )
     .await?;
     let mut facts = Vec::new();
-    for fact in colour_facts(product_id, &analysis.colours) {
+    for fact in machine_facts(product_id, analysis) {
         facts.push(store::insert_fact(&mut tx, &fact).await?);
     }
     tx.commit().await?;
@@ -180,7 +240,38 @@ async fn save(
         photo,
         duplicate: false,
         facts,
+        category: analysis.category.clone(),
     })
+}
+
+/// The facts analysis derives: colours, and the category when the
+/// classifier was sure enough to name one.
+fn machine_facts(product_id: i64, analysis: &Analysis) -> Vec<NewFact> {
+    let mut facts = colour_facts(product_id, &analysis.colours);
+    if let Some(g) = &analysis.category {
+        if let (Some(key), Some(en), Some(zh)) = (&g.key, &g.en, &g.zh) {
+            facts.push(NewFact {
+                product_id,
+                key: "category".into(),
+                value: key.clone(),
+                label_en: en.clone(),
+                label_zh: zh.clone(),
+                source: FactSource::Classifier,
+                confidence: g.confidence,
+                data: json!({
+                    "top_level": g.top_level,
+                    "model": g.model,
+                    "classes": g.classes.iter().take(5).map(|c| json!({
+                        "index": c.index,
+                        "label": c.label,
+                        "p": (f64::from(c.probability) * 1000.0).round() / 1000.0,
+                        "category": c.category,
+                    })).collect::<Vec<_>>(),
+                }),
+            });
+        }
+    }
+    facts
 }
 
 async fn duplicate_outcome(store: &Store, photo: crate::types::Photo) -> Result<IngestOutcome> {
@@ -190,6 +281,7 @@ async fn duplicate_outcome(store: &Store, photo: crate::types::Photo) -> Result<
         photo,
         duplicate: true,
         facts,
+        category: None,
     })
 }
 
@@ -279,7 +371,7 @@ fn check_size(path: &Path, size: u64) -> Result<()> {
 
 /// Validate, decode and analyse the photo. CPU-bound: call it off the
 /// async runtime.
-fn analyse(label: &Path, bytes: &[u8]) -> Result<Analysis> {
+fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<Analysis> {
     let format = sniff_format(label, bytes)?;
     let corrupt = |reason: String| CoreError::CorruptImage {
         path: label.to_path_buf(),
@@ -349,6 +441,26 @@ fn analyse(label: &Path, bytes: &[u8]) -> Result<Analysis> {
     };
 
     let colours = colours::dominant_colours(&working);
+    let category = match (&understanding.kg, &understanding.classifier) {
+        (Some(kg), Some(classifier)) => match classifier.probabilities(&working) {
+            Ok(p) => Some(analysis::categorise(
+                kg,
+                &p,
+                classifier.id(),
+                analysis::category_threshold(),
+            )),
+            // The photo is still worth keeping with its colours.
+            Err(e) => {
+                tracing::warn!(file = %label.display(), error = %e, "classifier failed; no category");
+                None
+            }
+        },
+        _ => None,
+    };
+    let mut cutout_png = Vec::new();
+    DynamicImage::ImageRgba8(analysis::cutout(&working.to_rgba8()))
+        .write_to(&mut Cursor::new(&mut cutout_png), ImageFormat::Png)
+        .map_err(|e| corrupt(format!("cannot encode cut-out: {e}")))?;
     let thumb = area_downsample(&working, THUMBNAIL_SIDE);
     let thumb = if has_alpha {
         DynamicImage::ImageRgba8(thumb)
@@ -370,7 +482,9 @@ fn analyse(label: &Path, bytes: &[u8]) -> Result<Analysis> {
         width,
         height,
         thumbnail_png,
+        cutout_png,
         colours,
+        category,
     })
 }
 
@@ -655,4 +769,85 @@ mod tests {
             assert!(check_jpeg_complete(&jpeg[..cut]).is_err(), "cut at {cut}");
         }
     }
+}
+
+/// What analysis makes of one photo file without storing anything (for
+/// evaluations and previews).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PhotoReport {
+    pub width: u32,
+    pub height: u32,
+    pub colours: Vec<ColourShare>,
+    pub category: Option<CategoryGuess>,
+}
+
+/// Analyse a photo file as ingest would, storing nothing.
+pub async fn analyse_file(path: &Path, understanding: &Understanding) -> Result<PhotoReport> {
+    let owned = path.to_path_buf();
+    let understanding = understanding.clone();
+    blocking(move || {
+        let bytes = read_photo_file(&owned)?;
+        let a = analyse(&owned, &bytes, &understanding)?;
+        Ok(PhotoReport {
+            width: a.width,
+            height: a.height,
+            colours: a.colours,
+            category: a.category,
+        })
+    })
+    .await
+}
+
+/// Analyse a stored photo again (a newer classifier, a changed knowledge
+/// graph, a photo from before cut-outs): the machine's facts for its product
+/// (colours, category) are replaced, the user's are kept, and the cut-out is
+/// (re)written. One transaction: a failure changes nothing.
+pub async fn reanalyse(
+    store: &Store,
+    dirs: &DataDir,
+    photo: &crate::types::Photo,
+    understanding: &Understanding,
+) -> Result<IngestOutcome> {
+    let original = PathBuf::from(&photo.original_path);
+    let mut analysis = {
+        let understanding = understanding.clone();
+        let original = original.clone();
+        blocking(move || {
+            let bytes = read_photo_file(&original)?;
+            analyse(&original, &bytes, &understanding)
+        })
+        .await?
+    };
+    dirs.ensure()?;
+    let cutout = absolute(&dirs.cutouts_dir())?.join(format!("{}.png", photo.sha256));
+    let cutout_path = utf8(&cutout)?;
+    {
+        let cutout = cutout.clone();
+        let bytes = std::mem::take(&mut analysis.cutout_png);
+        blocking(move || write_atomically(&cutout, &bytes)).await?;
+    }
+    let mut tx = store.begin_write().await?;
+    sqlx::query("DELETE FROM facts WHERE product_id = ? AND source IN ('colour', 'classifier')")
+        .bind(photo.product_id)
+        .execute(&mut *tx)
+        .await?;
+    for fact in machine_facts(photo.product_id, &analysis) {
+        store::insert_fact(&mut tx, &fact).await?;
+    }
+    sqlx::query("UPDATE photos SET cutout_path = ? WHERE id = ?")
+        .bind(&cutout_path)
+        .bind(photo.id)
+        .execute(&mut *tx)
+        .await?;
+    let facts = store::facts_for_product(&mut tx, photo.product_id).await?;
+    tx.commit().await?;
+    let mut photo = photo.clone();
+    photo.cutout_path = Some(cutout_path);
+    Ok(IngestOutcome {
+        product_id: photo.product_id,
+        photo,
+        duplicate: true,
+        facts,
+        category: analysis.category,
+    })
 }

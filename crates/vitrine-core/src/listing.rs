@@ -92,6 +92,12 @@ pub fn prompt_facts(product_name: &str, facts: &[Fact]) -> PromptFacts {
     )];
     let mut fact_ids = Vec::new();
     let mut colours: Vec<&Fact> = facts.iter().filter(|f| f.key == "colour").collect();
+    if colours
+        .iter()
+        .any(|f| f.source == crate::types::FactSource::User)
+    {
+        colours.retain(|f| f.source == crate::types::FactSource::User);
+    }
     // User edits win; then the larger share first.
     colours.sort_by(|a, b| {
         let user = |f: &Fact| f.source == crate::types::FactSource::User;
@@ -113,7 +119,17 @@ pub fn prompt_facts(product_name: &str, facts: &[Fact]) -> PromptFacts {
         lines.push(format!("colours: {}", described.join(", ")));
         fact_ids.extend(colours.iter().map(|f| f.id));
     }
-    for f in facts.iter().filter(|f| f.key != "colour") {
+    // User edits win: where the user stated a key, the machine's values
+    // for it stay out of the prompt.
+    let user_keys: Vec<&str> = facts
+        .iter()
+        .filter(|f| f.source == crate::types::FactSource::User)
+        .map(|f| f.key.as_str())
+        .collect();
+    for f in facts.iter().filter(|f| {
+        f.key != "colour"
+            && (f.source == crate::types::FactSource::User || !user_keys.contains(&f.key.as_str()))
+    }) {
         lines.push(format!(
             "{}: {}",
             strip_chat_markup(&f.key),

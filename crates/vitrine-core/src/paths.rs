@@ -40,7 +40,12 @@ impl DataDir {
 
     /// Create the directories if needed.
     pub fn ensure(&self) -> Result<()> {
-        for dir in [self.root.clone(), self.photos_dir(), self.thumbs_dir()] {
+        for dir in [
+            self.root.clone(),
+            self.photos_dir(),
+            self.thumbs_dir(),
+            self.cutouts_dir(),
+        ] {
             std::fs::create_dir_all(&dir).map_err(|source| CoreError::Io { path: dir, source })?;
         }
         Ok(())
@@ -57,6 +62,10 @@ impl DataDir {
     }
     pub fn thumbs_dir(&self) -> PathBuf {
         self.root.join("thumbs")
+    }
+    /// Products cut out of their photos (PNG with alpha).
+    pub fn cutouts_dir(&self) -> PathBuf {
+        self.root.join("cutouts")
     }
     pub fn models_dir(&self) -> &Path {
         &self.models

@@ -37,6 +37,7 @@ pub struct NewPhoto<'a> {
     pub sha256: &'a str,
     pub original_path: &'a str,
     pub thumbnail_path: &'a str,
+    pub cutout_path: Option<&'a str>,
     pub source_name: &'a str,
     pub width: u32,
     pub height: u32,
@@ -353,14 +354,15 @@ pub async fn insert_product(conn: &mut SqliteConnection, name: &str) -> Result<i
 pub async fn insert_photo(conn: &mut SqliteConnection, photo: &NewPhoto<'_>) -> Result<Photo> {
     let created_at = now();
     let done = sqlx::query(
-        "INSERT INTO photos (product_id, sha256, original_path, thumbnail_path, source_name,
-                             width, height, format, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO photos (product_id, sha256, original_path, thumbnail_path, cutout_path,
+                             source_name, width, height, format, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(photo.product_id)
     .bind(photo.sha256)
     .bind(photo.original_path)
     .bind(photo.thumbnail_path)
+    .bind(photo.cutout_path)
     .bind(photo.source_name)
     .bind(i64::from(photo.width))
     .bind(i64::from(photo.height))
@@ -374,6 +376,7 @@ pub async fn insert_photo(conn: &mut SqliteConnection, photo: &NewPhoto<'_>) -> 
         sha256: photo.sha256.to_owned(),
         original_path: photo.original_path.to_owned(),
         thumbnail_path: photo.thumbnail_path.to_owned(),
+        cutout_path: photo.cutout_path.map(str::to_owned),
         source_name: photo.source_name.to_owned(),
         width: photo.width,
         height: photo.height,
@@ -432,7 +435,7 @@ pub async fn facts_for_product(conn: &mut SqliteConnection, product_id: i64) -> 
 }
 
 const PHOTO_SELECT: &str = "SELECT id, product_id, sha256, original_path, thumbnail_path, \
-     source_name, width, height, format, created_at FROM photos";
+     cutout_path, source_name, width, height, format, created_at FROM photos";
 
 fn photo_from_row(r: &SqliteRow) -> Result<Photo> {
     Ok(Photo {
@@ -441,6 +444,7 @@ fn photo_from_row(r: &SqliteRow) -> Result<Photo> {
         sha256: r.try_get("sha256")?,
         original_path: r.try_get("original_path")?,
         thumbnail_path: r.try_get("thumbnail_path")?,
+        cutout_path: r.try_get("cutout_path")?,
         source_name: r.try_get("source_name")?,
         width: dimension(r.try_get("width")?)?,
         height: dimension(r.try_get("height")?)?,

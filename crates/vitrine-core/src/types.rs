@@ -78,6 +78,10 @@ pub struct Photo {
     /// Absolute path of the copy inside the data dir.
     pub original_path: String,
     pub thumbnail_path: String,
+    /// The product cut out of the photo (PNG with alpha); `None` for photos
+    /// stored before cut-outs existed.
+    #[serde(default)]
+    pub cutout_path: Option<String>,
     /// Name of the file the user gave us.
     pub source_name: String,
     pub width: u32,
@@ -114,7 +118,12 @@ pub struct IngestOutcome {
     pub photo: Photo,
     /// True when an identical file (same sha256) was already stored; nothing new was written.
     pub duplicate: bool,
+    /// Facts recorded for the product (its colours, its category).
     pub facts: Vec<Fact>,
+    /// What the classifier made of the photo, unknown included; `None`
+    /// when no classifier ran (not installed, or a duplicate photo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<crate::analysis::CategoryGuess>,
 }
 
 /// The listing copy itself, as the model must produce it.
