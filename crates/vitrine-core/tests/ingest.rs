@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use tempfile::TempDir;
-use vitrine_core::ingest::{ingest_bytes, ingest_path};
+use vitrine_core::ingest::{ingest_bytes, ingest_path, reanalyse, Understanding};
 use vitrine_core::{CoreError, DataDir, FactSource, Store};
 
 struct Env {
@@ -42,7 +42,11 @@ impl Env {
     /// Every file under the data dir except the database's own.
     fn stored_files(&self) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        for dir in [self.dirs.photos_dir(), self.dirs.thumbs_dir()] {
+        for dir in [
+            self.dirs.photos_dir(),
+            self.dirs.thumbs_dir(),
+            self.dirs.cutouts_dir(),
+        ] {
             if let Ok(entries) = std::fs::read_dir(&dir) {
                 out.extend(entries.map(|e| e.unwrap().path()));
             }
@@ -154,7 +158,7 @@ async fn transparent_png_gives_a_red_colour_fact() {
     let thumb = image::open(&out.photo.thumbnail_path).unwrap();
     assert!(thumb.color().has_alpha());
     assert_eq!(thumb.to_rgba8().get_pixel(0, 0)[3], 0);
-    assert_eq!(env.stored_files().len(), 2, "{:?}", env.stored_files());
+    assert_eq!(env.stored_files().len(), 3, "{:?}", env.stored_files());
 
     let products = env.store.products().await.unwrap();
     assert_eq!(products.len(), 1);
@@ -193,7 +197,7 @@ async fn duplicate_ingest_stores_nothing_new() {
     assert_eq!(env.count("products").await, 1);
     assert_eq!(env.count("photos").await, 1);
     assert_eq!(env.count("facts").await, first.facts.len() as i64);
-    assert_eq!(env.stored_files().len(), 2);
+    assert_eq!(env.stored_files().len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -215,7 +219,7 @@ async fn concurrent_ingests_of_one_file_store_it_once() {
     }
     assert_eq!(fresh, 1);
     assert_eq!(env.count("photos").await, 1);
-    assert_eq!(env.stored_files().len(), 2, "{:?}", env.stored_files());
+    assert_eq!(env.stored_files().len(), 3, "{:?}", env.stored_files());
 }
 
 #[tokio::test]
@@ -512,5 +516,81 @@ async fn exif_orientation_is_applied() {
     assert!(
         bottom[2] > 150 && bottom[0] < 100,
         "bottom should be blue: {bottom:?}"
+    );
+}
+
+/// An opaque product shot on a plain backdrop gets a cut-out with the
+/// backdrop transparent; re-analysis replaces the machine's colour facts
+/// but keeps a colour the user set, and the prompt then uses only the
+/// user's colour.
+#[tokio::test]
+async fn cutout_is_stored_and_user_facts_survive_reanalysis() {
+    let env = Env::new().await;
+    let img = RgbImage::from_fn(200, 160, |x, y| {
+        if (50..150).contains(&x) && (40..120).contains(&y) {
+            Rgb([20, 30, 110])
+        } else {
+            Rgb([245, 245, 245])
+        }
+    });
+    let path = env.file(
+        "tee.jpg",
+        &encode(&DynamicImage::ImageRgb8(img), ImageFormat::Jpeg),
+    );
+    let out = ingest_path(&env.store, &env.dirs, &path).await.unwrap();
+    let cut = image::open(out.photo.cutout_path.as_deref().unwrap())
+        .unwrap()
+        .to_rgba8();
+    assert_eq!(cut.dimensions(), (200, 160));
+    assert!(
+        cut.get_pixel(3, 3)[3] < 10,
+        "backdrop should be transparent"
+    );
+    assert!(cut.get_pixel(100, 80)[3] > 245, "product should be opaque");
+
+    let mut tx = env.store.begin_write().await.unwrap();
+    vitrine_core::store::insert_fact(
+        &mut tx,
+        &vitrine_core::store::NewFact {
+            product_id: out.product_id,
+            key: "colour".into(),
+            value: "royal_blue".into(),
+            label_en: "royal blue".into(),
+            label_zh: "宝蓝色".into(),
+            source: FactSource::User,
+            confidence: 1.0,
+            data: serde_json::json!({}),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let machine_before = out.facts.len();
+
+    let again = reanalyse(&env.store, &env.dirs, &out.photo, &Understanding::default())
+        .await
+        .unwrap();
+    let user: Vec<_> = again
+        .facts
+        .iter()
+        .filter(|f| f.source == FactSource::User)
+        .collect();
+    let machine: Vec<_> = again
+        .facts
+        .iter()
+        .filter(|f| f.source != FactSource::User)
+        .collect();
+    assert_eq!(user.len(), 1);
+    assert_eq!(
+        machine.len(),
+        machine_before,
+        "machine facts replaced, not added"
+    );
+    let prompt = vitrine_core::listing::prompt_facts("tee", &again.facts);
+    assert_eq!(prompt.dominant_colour.unwrap().0, "royal blue");
+    assert!(
+        !prompt.lines.iter().any(|l| l.contains("navy")),
+        "{:?}",
+        prompt.lines
     );
 }
