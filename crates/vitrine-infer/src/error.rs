@@ -34,6 +34,15 @@ pub enum InferError {
     #[error("{}: not a usable GGUF model: {reason}", path.display())]
     BadModelFile { path: PathBuf, reason: String },
 
+    /// A PyTorch checkpoint that cannot be converted: truncated, malformed,
+    /// or using a feature the reader does not support.
+    #[error("{}: not a readable PyTorch checkpoint: {reason}", path.display())]
+    BadCheckpoint { path: PathBuf, reason: String },
+
+    /// An image the vision models cannot take (empty, undecodable).
+    #[error("image: {0}")]
+    BadImage(String),
+
     #[error("unsupported model architecture `{0}` (supported: llama, qwen2, qwen3, phi3, gemma3)")]
     UnsupportedArchitecture(String),
 
@@ -95,6 +104,8 @@ impl InferError {
             InferError::Fetch { .. } => "fetch_failed",
             InferError::Io { .. } => "io",
             InferError::BadModelFile { .. } => "bad_model_file",
+            InferError::BadCheckpoint { .. } => "bad_checkpoint",
+            InferError::BadImage(_) => "bad_image",
             InferError::UnsupportedArchitecture(_) => "unsupported_architecture",
             InferError::Tokenizer(_) => "tokenizer",
             InferError::Template(_) => "chat_template",

@@ -17,6 +17,7 @@ pub mod requant;
 mod spm;
 pub mod text;
 pub mod tokenizer;
+pub mod vision;
 
 pub use chat::{ChatMessage, Role as ChatRole};
 pub use device::{select_device, DevicePref};
