@@ -46,6 +46,13 @@ struct Cli {
 enum Command {
     /// Ingest product photos and write a listing for each
     Listing(commands::listing::ListingArgs),
+    /// Analyse product photos: category, colours and cut-out, stored as facts
+    Analyze(commands::analyze::AnalyzeArgs),
+    /// Measure quality against labelled data
+    Eval {
+        #[command(subcommand)]
+        command: commands::eval::EvalCommand,
+    },
     /// Show which model a request would run on, and its complexity score
     Route(commands::route::RouteArgs),
     /// Products in the store
@@ -114,6 +121,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Listing(args) => commands::listing::run(&ctx, args).await,
             Command::Route(args) => commands::route::run(&ctx, args).await,
+            Command::Analyze(args) => commands::analyze::run(&ctx, args).await,
+            Command::Eval { command } => commands::eval::run(&ctx, command).await,
             Command::Products { command } => commands::products::run(&ctx, command).await,
             Command::Drafts { command } => commands::drafts::run(&ctx, command).await,
             Command::Models { command } => commands::models::run(&ctx, command).await,

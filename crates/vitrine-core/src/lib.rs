@@ -10,6 +10,7 @@ pub mod kg;
 mod kg_store;
 pub mod listing;
 pub mod paths;
+pub mod photo_classifier;
 pub mod router;
 pub mod store;
 pub mod studio;

@@ -12,8 +12,10 @@ use vitrine_infer::{
     GenerationParams, Manifest, ModelStatus, ModelStore, RemoteConfig, RemoteTextModel, TextModel,
 };
 
+use crate::analysis::ImageClassifier;
 use crate::cache;
 use crate::error::{CoreError, Result};
+use crate::ingest::Understanding;
 use crate::listing::{self, Lang};
 use crate::paths::DataDir;
 use crate::router::{self, RouteDecision, RouteRequest, Router, TaskKind};
@@ -127,6 +129,9 @@ pub struct Studio {
     backend: Backend,
     router: Router,
     loaded: Arc<Mutex<Option<LoadedModel>>>,
+    /// The photo classifier, loaded on first use; `None` inside when it is
+    /// not installed (or failed to load: photos still get colours).
+    classifier: Arc<tokio::sync::OnceCell<Option<Arc<dyn ImageClassifier>>>>,
 }
 
 impl Studio {
@@ -144,6 +149,7 @@ impl Studio {
             backend: Backend::Local,
             router: Router::from_env()?,
             loaded: Arc::new(Mutex::new(None)),
+            classifier: Arc::new(tokio::sync::OnceCell::new()),
         })
     }
 
@@ -215,12 +221,79 @@ impl Studio {
         &self.models
     }
 
+    /// The photo classifier when installed, loaded once.
+    pub async fn classifier(&self) -> Option<Arc<dyn ImageClassifier>> {
+        let manifest = self.manifest.clone();
+        let models = self.models.clone();
+        self.classifier
+            .get_or_init(|| async move {
+                let loaded = tokio::task::spawn_blocking(move || {
+                    crate::photo_classifier::load(&manifest, &models)
+                })
+                .await;
+                match loaded {
+                    Ok(Ok(Some(c))) => Some(Arc::new(c) as Arc<dyn ImageClassifier>),
+                    Ok(Ok(None)) => None,
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "photo classifier failed to load; photos get colours only");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "photo classifier load task failed");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// Why photos get no category, when they do not: the sentence to show.
+    pub async fn classifier_notice(&self) -> Option<String> {
+        if self.classifier().await.is_some() {
+            return None;
+        }
+        let spec = crate::photo_classifier::spec(&self.manifest)?;
+        Some(if self.models.is_installed(spec) {
+            format!(
+                "the photo classifier `{}` failed to load (see the log with -v); photos get colours but no category",
+                spec.id
+            )
+        } else {
+            format!(
+                "the photo classifier is not installed, so photos get colours but no category; run `vitrine models fetch {}`",
+                spec.id
+            )
+        })
+    }
+
+    /// The knowledge graph and the classifier, for ingest and analysis.
+    pub async fn understanding(&self) -> Result<Understanding> {
+        Ok(Understanding {
+            kg: Some(Arc::new(self.store.knowledge_graph().await?)),
+            classifier: self.classifier().await,
+        })
+    }
+
     pub async fn ingest_path(&self, path: &Path) -> Result<IngestOutcome> {
-        crate::ingest::ingest_path(&self.store, &self.dirs, path).await
+        let u = self.understanding().await?;
+        crate::ingest::ingest_path_with(&self.store, &self.dirs, path, &u).await
     }
 
     pub async fn ingest_bytes(&self, source_name: &str, bytes: Vec<u8>) -> Result<IngestOutcome> {
-        crate::ingest::ingest_bytes(&self.store, &self.dirs, source_name, &bytes).await
+        let u = self.understanding().await?;
+        crate::ingest::ingest_bytes_with(&self.store, &self.dirs, source_name, &bytes, &u).await
+    }
+
+    /// Ingest and analyse a photo; one already stored is analysed again
+    /// (its machine facts replaced, the user's kept).
+    pub async fn analyze_path(&self, path: &Path) -> Result<IngestOutcome> {
+        let u = self.understanding().await?;
+        let out = crate::ingest::ingest_path_with(&self.store, &self.dirs, path, &u).await?;
+        if !out.duplicate {
+            return Ok(out);
+        }
+        crate::ingest::reanalyse(&self.store, &self.dirs, &out.photo, &u).await
     }
 
     pub async fn products(&self) -> Result<Vec<ProductSummary>> {

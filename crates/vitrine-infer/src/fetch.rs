@@ -69,6 +69,9 @@ pub fn fetch_model(
 ) -> Result<PathBuf> {
     let dest = store.path_for(spec);
     if store.is_installed(spec) {
+        if spec.role == crate::manifest::Role::Vision {
+            crate::vision::ensure_converted(spec, store)?;
+        }
         on_event(FetchEvent::AlreadyInstalled {
             id: spec.id.clone(),
         });
@@ -78,6 +81,9 @@ pub fn fetch_model(
 
     if let Some(file) = &opts.from_file {
         let path = install_from_parts(spec, store, &[PartSource::File(file.clone())], on_event)?;
+        if spec.role == crate::manifest::Role::Vision {
+            crate::vision::ensure_converted(spec, store)?;
+        }
         on_event(FetchEvent::Installed {
             id: spec.id.clone(),
             path: path.clone(),
@@ -113,6 +119,14 @@ pub fn fetch_model(
                 install_from_parts(spec, store, &[PartSource::File(path.clone())], on_event)
             }
         };
+        // A vision checkpoint is converted once, here, so loading it later
+        // never waits on the conversion.
+        let result = result.and_then(|path| {
+            if spec.role == crate::manifest::Role::Vision {
+                crate::vision::ensure_converted(spec, store)?;
+            }
+            Ok(path)
+        });
         match result {
             Ok(path) => {
                 on_event(FetchEvent::Installed {

@@ -1,5 +1,7 @@
+pub mod analyze;
 pub mod cache;
 pub mod drafts;
+pub mod eval;
 pub mod kg;
 pub mod listing;
 pub mod models;

@@ -1,0 +1,164 @@
+//! `vitrine eval vision DIR --labels FILE`: photo understanding against
+//! labelled photos — category accuracy (top level and leaf), dominant
+//! colour accuracy, and the confusions. Nothing is stored.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::Subcommand;
+use serde::{Deserialize, Serialize};
+
+use super::{print_json, Context};
+
+#[derive(Subcommand)]
+pub enum EvalCommand {
+    /// Category and colour accuracy on a folder of labelled photos
+    Vision {
+        /// Folder holding the photos the labels file names
+        dir: PathBuf,
+        /// TOML with `[[photo]]` entries: file, category (a knowledge-graph
+        /// key), colour (a colour key); see assets/samples/labels.toml
+        #[arg(long)]
+        labels: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Deserialize)]
+struct Labels {
+    photo: Vec<Label>,
+}
+
+#[derive(Deserialize)]
+struct Label {
+    file: String,
+    category: String,
+    colour: String,
+}
+
+#[derive(Serialize)]
+struct Case {
+    file: String,
+    expected_category: String,
+    got_category: Option<String>,
+    confidence: f32,
+    top_level_ok: bool,
+    leaf_ok: bool,
+    expected_colour: String,
+    got_colour: Option<String>,
+    colour_ok: bool,
+    top_class: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    photos: usize,
+    missing_files: usize,
+    classifier: bool,
+    top_level_accuracy: f64,
+    leaf_accuracy: f64,
+    colour_accuracy: f64,
+    unknown: usize,
+    cases: Vec<Case>,
+}
+
+pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
+    let EvalCommand::Vision { dir, labels, json } = cmd;
+    let text = std::fs::read_to_string(&labels)
+        .with_context(|| format!("reading {}", labels.display()))?;
+    let labels: Labels =
+        toml::from_str(&text).with_context(|| format!("parsing {}", labels.display()))?;
+    let studio = ctx.studio().await?;
+    if let Some(notice) = studio.classifier_notice().await {
+        eprintln!("note: {notice}");
+    }
+    let understanding = studio.understanding().await?;
+    let kg = studio.store().knowledge_graph().await?;
+    let top = |key: &str| key.split('.').next().unwrap_or(key).to_string();
+    let mut cases = Vec::new();
+    let mut missing = 0;
+    for l in &labels.photo {
+        if kg.category(&l.category).is_none() {
+            anyhow::bail!("label for {}: `{}` is not a category", l.file, l.category);
+        }
+        let path = dir.join(&l.file);
+        if !path.is_file() {
+            missing += 1;
+            continue;
+        }
+        let r = vitrine_core::ingest::analyse_file(&path, &understanding).await?;
+        let got = r.category.as_ref().and_then(|g| g.key.clone());
+        let got_colour = r.colours.first().map(|c| c.key.clone());
+        cases.push(Case {
+            file: l.file.clone(),
+            top_level_ok: got.as_deref().map(top) == Some(top(&l.category)),
+            leaf_ok: got.as_deref() == Some(l.category.as_str()),
+            expected_category: l.category.clone(),
+            confidence: r.category.as_ref().map_or(0.0, |g| g.confidence),
+            top_class: r
+                .category
+                .as_ref()
+                .and_then(|g| g.classes.first())
+                .map(|c| format!("{} ({:.2})", c.label, c.probability)),
+            got_category: got,
+            colour_ok: got_colour.as_deref() == Some(l.colour.as_str()),
+            expected_colour: l.colour.clone(),
+            got_colour,
+        });
+    }
+    let n = cases.len().max(1) as f64;
+    let share = |f: &dyn Fn(&Case) -> bool| cases.iter().filter(|c| f(c)).count() as f64 / n;
+    let report = Report {
+        photos: cases.len(),
+        missing_files: missing,
+        classifier: understanding.classifier.is_some(),
+        top_level_accuracy: share(&|c| c.top_level_ok),
+        leaf_accuracy: share(&|c| c.leaf_ok),
+        colour_accuracy: share(&|c| c.colour_ok),
+        unknown: cases.iter().filter(|c| c.got_category.is_none()).count(),
+        cases,
+    };
+    if json {
+        return print_json(&report);
+    }
+    println!(
+        "{} photos ({} labelled files not in {}): top-level category {:.1}% · leaf category {:.1}% · dominant colour {:.1}% · unknown {}",
+        report.photos,
+        report.missing_files,
+        dir.display(),
+        report.top_level_accuracy * 100.0,
+        report.leaf_accuracy * 100.0,
+        report.colour_accuracy * 100.0,
+        report.unknown
+    );
+    let wrong: Vec<&Case> = report
+        .cases
+        .iter()
+        .filter(|c| !c.top_level_ok || !c.leaf_ok || !c.colour_ok)
+        .collect();
+    if !wrong.is_empty() {
+        println!("\nconfusions (expected → got):");
+        for c in wrong {
+            let mut parts = Vec::new();
+            if !c.leaf_ok {
+                parts.push(format!(
+                    "category {} → {} ({:.2}; top class {})",
+                    c.expected_category,
+                    c.got_category.as_deref().unwrap_or("unknown"),
+                    c.confidence,
+                    c.top_class.as_deref().unwrap_or("-")
+                ));
+            }
+            if !c.colour_ok {
+                parts.push(format!(
+                    "colour {} → {}",
+                    c.expected_colour,
+                    c.got_colour.as_deref().unwrap_or("none")
+                ));
+            }
+            println!("  {}: {}", c.file, parts.join("; "));
+        }
+    }
+    Ok(())
+}
