@@ -245,3 +245,108 @@ impl Store {
         Ok(kg.counts())
     }
 }
+
+impl Store {
+    /// Set what the user says a product's `key` is (a category, or an
+    /// attribute of the knowledge graph), replacing the user's earlier
+    /// values for that key; an empty `values` clears them. Values are keys,
+    /// labels or synonyms in English or Chinese, resolved against the graph;
+    /// anything the graph does not know is refused, naming what it allows.
+    /// Machine facts for the key stay stored (re-analysis refreshes them)
+    /// but prompts use the user's values instead.
+    pub async fn set_user_facts(
+        &self,
+        product_id: i64,
+        key: &str,
+        values: &[String],
+    ) -> Result<Vec<crate::types::Fact>> {
+        use crate::error::CoreError;
+        let kg = self.knowledge_graph().await?;
+        let resolved: Vec<(String, String, String)> = if key == "category" {
+            if values.len() > 1 {
+                return Err(CoreError::InvalidInput("a product has one category".into()));
+            }
+            values
+                .iter()
+                .map(|v| {
+                    let t = v.trim().to_lowercase();
+                    kg.categories()
+                        .find(|c| {
+                            c.key == t
+                                || c.en.to_lowercase() == t
+                                || c.zh == v.trim()
+                                || c.synonyms_en.iter().any(|s| s.to_lowercase() == t)
+                                || c.synonyms_zh.iter().any(|s| s == v.trim())
+                        })
+                        .map(|c| (c.key.clone(), c.en.clone(), c.zh.clone()))
+                        .ok_or_else(|| {
+                            CoreError::InvalidInput(format!(
+                                "no category `{v}`; `vitrine kg export` lists them"
+                            ))
+                        })
+                })
+                .collect::<Result<_>>()?
+        } else {
+            let attr = kg.attribute(key).ok_or_else(|| {
+                let known: Vec<&str> = kg.attributes().map(|a| a.key.as_str()).collect();
+                CoreError::InvalidInput(format!(
+                    "unknown attribute `{key}`; known: category, {}",
+                    known.join(", ")
+                ))
+            })?;
+            if values.len() > 1 && !attr.multi {
+                return Err(CoreError::InvalidInput(format!("`{key}` takes one value")));
+            }
+            values
+                .iter()
+                .map(|v| {
+                    kg.find_value(key, v)
+                        .map(|x| (x.key, x.en, x.zh))
+                        .ok_or_else(|| {
+                            let allowed: Vec<String> =
+                                kg.values(key).into_iter().map(|x| x.key).collect();
+                            CoreError::InvalidInput(format!(
+                                "`{v}` is not a {key}; allowed: {}",
+                                allowed.join(", ")
+                            ))
+                        })
+                })
+                .collect::<Result<_>>()?
+        };
+        let mut tx = self.begin_write().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM products WHERE id = ?")
+            .bind(product_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(CoreError::NotFound {
+                kind: "product",
+                id: product_id,
+            });
+        }
+        sqlx::query("DELETE FROM facts WHERE product_id = ? AND key = ? AND source = 'user'")
+            .bind(product_id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        for (value, en, zh) in resolved {
+            crate::store::insert_fact(
+                &mut tx,
+                &crate::store::NewFact {
+                    product_id,
+                    key: key.to_string(),
+                    value,
+                    label_en: en,
+                    label_zh: zh,
+                    source: crate::types::FactSource::User,
+                    confidence: 1.0,
+                    data: serde_json::json!({}),
+                },
+            )
+            .await?;
+        }
+        let facts = crate::store::facts_for_product(&mut tx, product_id).await?;
+        tx.commit().await?;
+        Ok(facts)
+    }
+}

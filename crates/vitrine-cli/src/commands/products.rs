@@ -16,11 +16,43 @@ pub enum ProductsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Say what a product is: set its category or an attribute (values are
+    /// knowledge-graph keys, labels or synonyms, English or Chinese). Your
+    /// values win over what analysis found and survive re-analysis; no
+    /// values clears yours
+    SetFact {
+        id: i64,
+        /// `category` or an attribute (colour, material, pattern...)
+        key: String,
+        values: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(ctx: &Context, cmd: ProductsCommand) -> Result<()> {
     let studio = ctx.studio().await?;
     match cmd {
+        ProductsCommand::SetFact {
+            id,
+            key,
+            values,
+            json,
+        } => {
+            let facts = studio.store().set_user_facts(id, &key, &values).await?;
+            if json {
+                return print_json(&facts);
+            }
+            for f in facts.iter().filter(|f| f.key == key) {
+                println!(
+                    "{}: {} / {} ({})",
+                    f.key,
+                    f.label_en,
+                    f.label_zh,
+                    f.source.as_str()
+                );
+            }
+        }
         ProductsCommand::List { json } => {
             let products = studio.products().await?;
             if json {
