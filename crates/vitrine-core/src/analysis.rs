@@ -72,7 +72,74 @@ pub struct CategoryGuess {
     pub confidence: f32,
     pub model: String,
     pub classes: Vec<ClassScore>,
+    /// Categories the merchant's title names, when a title was given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub title_categories: Vec<String>,
 }
+
+/// Lowercase words separated by single spaces, padded with a space at each
+/// end, so names match as whole words ("t-shirt" → " t shirt ").
+fn words(s: &str) -> String {
+    let mut out = String::from(" ");
+    for w in s
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        out.push_str(w);
+        out.push(' ');
+    }
+    out
+}
+
+/// The categories a product title names through their names and synonyms
+/// (English as whole words, Chinese as substrings), most specific only:
+/// "Polo Shirt" names polos, not also tops.
+pub fn title_categories(kg: &KnowledgeGraph, title: &str) -> Vec<String> {
+    let t = words(title);
+    // Each named category with where its phrase ends in the title (in the
+    // normalised English words, or in the raw text for Chinese) and its
+    // length: the longest phrase naming it wins.
+    let mut found: Vec<(String, usize, usize)> = Vec::new();
+    for c in kg.categories() {
+        let en = std::iter::once(&c.en)
+            .chain(&c.synonyms_en)
+            .map(|n| words(n))
+            .filter(|n| n.trim().len() > 1)
+            .filter_map(|n| t.rfind(n.as_str()).map(|at| (at + n.len(), n.len())));
+        let zh = std::iter::once(&c.zh)
+            .chain(&c.synonyms_zh)
+            .filter(|n| !n.is_empty())
+            .filter_map(|n| {
+                title
+                    .rfind(n.as_str())
+                    .map(|at| (t.len() + at + n.len(), n.len()))
+            });
+        if let Some((end, len)) = en.chain(zh).max_by_key(|&(end, len)| (len, end)) {
+            found.push((c.key.clone(), end, len));
+        }
+    }
+    // Product titles put the product's noun last ("Banana Juice", "Polo
+    // Shirt", "纯棉连帽卫衣"): the phrase ending last names the product; the
+    // longest among those ("polo shirt" over "shirt").
+    let Some(&(_, end, _)) = found.iter().max_by_key(|(_, end, _)| *end) else {
+        return Vec::new();
+    };
+    found.retain(|(_, e, _)| *e == end);
+    let longest = found.iter().map(|(_, _, l)| *l).max().unwrap_or(0);
+    found.retain(|(_, _, l)| *l == longest);
+    let keys: Vec<String> = found.into_iter().map(|(k, _, _)| k).collect();
+    // A parent named by the same phrase as its child adds nothing.
+    keys.iter()
+        .filter(|k| !keys.iter().any(|o| o.starts_with(&format!("{k}."))))
+        .cloned()
+        .collect()
+}
+
+/// How much a title counts against the photo: equal weight. A merchant's
+/// title is their own statement of what the product is, and ImageNet has
+/// no class at all for some products (paint tins, juice bottles).
+pub const TITLE_WEIGHT: f32 = 1.0;
 
 /// Map class probabilities onto the most specific category whose classes
 /// together reach `threshold`.
@@ -81,6 +148,19 @@ pub fn categorise(
     probs: &[f32],
     model: &str,
     threshold: f32,
+) -> CategoryGuess {
+    categorise_with_title(kg, probs, model, threshold, None)
+}
+
+/// [`categorise`], with the categories a title names (if any) as a second
+/// vote: each category's mass is `(photo + TITLE_WEIGHT × title) / (1 +
+/// TITLE_WEIGHT)`, the title's vote split between the categories it names.
+pub fn categorise_with_title(
+    kg: &KnowledgeGraph,
+    probs: &[f32],
+    model: &str,
+    threshold: f32,
+    title: Option<&str>,
 ) -> CategoryGuess {
     let labels = imagenet_labels();
     let mut order: Vec<usize> = (0..probs.len()).collect();
@@ -111,6 +191,28 @@ pub fn categorise(
             }
         }
     }
+    let named = title.map(|t| title_categories(kg, t)).unwrap_or_default();
+    if !named.is_empty() {
+        let share = TITLE_WEIGHT / named.len() as f32;
+        let mut title_mass: Vec<(String, f32, usize)> = Vec::new();
+        for key in &named {
+            for cat in kg.ancestors(key) {
+                match title_mass.iter_mut().find(|(k, _, _)| *k == cat.key) {
+                    Some(m) => m.1 += share,
+                    None => title_mass.push((cat.key.clone(), share, cat.key.matches('.').count())),
+                }
+            }
+        }
+        for (k, v, d) in title_mass {
+            match mass.iter_mut().find(|(x, _, _)| *x == k) {
+                Some(m) => m.1 += v,
+                None => mass.push((k, v, d)),
+            }
+        }
+        for m in &mut mass {
+            m.1 /= 1.0 + TITLE_WEIGHT;
+        }
+    }
     let best = mass
         .iter()
         .filter(|(_, m, _)| *m >= threshold)
@@ -124,6 +226,7 @@ pub fn categorise(
             confidence: m.min(1.0),
             model: model.to_string(),
             classes,
+            title_categories: named,
         },
         None => CategoryGuess {
             key: None,
@@ -133,6 +236,7 @@ pub fn categorise(
             confidence: mass.iter().map(|(_, m, _)| *m).fold(0.0, f32::max),
             model: model.to_string(),
             classes,
+            title_categories: named,
         },
     }
 }
@@ -218,6 +322,31 @@ mod tests {
         let g = categorise(&kg, &probs(&[(841, 0.2), (907, 0.2)]), "m", 0.35);
         assert_eq!(g.key, None);
         assert!((g.confidence - 0.2).abs() < 1e-4);
+    }
+
+    #[test]
+    fn titles_name_categories_and_vote_with_the_photo() {
+        let kg = KnowledgeGraph::builtin().unwrap();
+        assert_eq!(
+            title_categories(&kg, "Polo Shirt"),
+            vec!["apparel.tops.polos"]
+        );
+        assert_eq!(
+            title_categories(&kg, "Code Division T-shirt"),
+            vec!["apparel.tops.t_shirts"]
+        );
+        assert_eq!(
+            title_categories(&kg, "纯棉连帽卫衣"),
+            vec!["apparel.tops.hoodies"]
+        );
+        assert!(title_categories(&kg, "Seaman").is_empty());
+        // The photo says lotion; the merchant says juice: the title decides.
+        let p = probs(&[(631, 0.5)]);
+        let g = categorise_with_title(&kg, &p, "m", 0.35, Some("Banana Juice"));
+        assert_eq!(g.key.as_deref(), Some("food_drink.juice"));
+        // A confident photo outweighs a title that names nothing.
+        let g = categorise_with_title(&kg, &probs(&[(841, 0.9)]), "m", 0.35, Some("Seaman"));
+        assert_eq!(g.key.as_deref(), Some("apparel.tops.hoodies"));
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub const MAX_COLOUR_FACTS: usize = 4;
 pub struct Understanding {
     pub kg: Option<Arc<KnowledgeGraph>>,
     pub classifier: Option<Arc<dyn ImageClassifier>>,
+    /// The merchant's title for the product, when given: it names the
+    /// product in the store and votes on the category with the photo.
+    pub title: Option<String>,
 }
 
 /// Ingest a photo file (colours and cut-out; no classifier).
@@ -169,7 +172,10 @@ async fn ingest(
         .await?;
     }
 
-    let name = product_name(&source_name);
+    let name = match understanding.title.as_deref().map(str::trim) {
+        Some(t) if !t.is_empty() => t.chars().take(200).collect(),
+        _ => product_name(&source_name),
+    };
     let saved = save(
         store,
         &name,
@@ -443,11 +449,12 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
     let colours = colours::dominant_colours(&working);
     let category = match (&understanding.kg, &understanding.classifier) {
         (Some(kg), Some(classifier)) => match classifier.probabilities(&working) {
-            Ok(p) => Some(analysis::categorise(
+            Ok(p) => Some(analysis::categorise_with_title(
                 kg,
                 &p,
                 classifier.id(),
                 analysis::category_threshold(),
+                understanding.title.as_deref(),
             )),
             // The photo is still worth keeping with its colours.
             Err(e) => {
@@ -839,6 +846,18 @@ pub async fn reanalyse(
         .bind(photo.id)
         .execute(&mut *tx)
         .await?;
+    if let Some(t) = understanding
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        sqlx::query("UPDATE products SET name = ? WHERE id = ?")
+            .bind(t.chars().take(200).collect::<String>())
+            .bind(photo.product_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     let facts = store::facts_for_product(&mut tx, photo.product_id).await?;
     tx.commit().await?;
     let mut photo = photo.clone();

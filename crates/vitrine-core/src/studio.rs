@@ -272,6 +272,7 @@ impl Studio {
         Ok(Understanding {
             kg: Some(Arc::new(self.store.knowledge_graph().await?)),
             classifier: self.classifier().await,
+            title: None,
         })
     }
 
@@ -287,8 +288,9 @@ impl Studio {
 
     /// Ingest and analyse a photo; one already stored is analysed again
     /// (its machine facts replaced, the user's kept).
-    pub async fn analyze_path(&self, path: &Path) -> Result<IngestOutcome> {
-        let u = self.understanding().await?;
+    pub async fn analyze_path(&self, path: &Path, title: Option<&str>) -> Result<IngestOutcome> {
+        let mut u = self.understanding().await?;
+        u.title = title.map(str::to_string);
         let out = crate::ingest::ingest_path_with(&self.store, &self.dirs, path, &u).await?;
         if !out.duplicate {
             return Ok(out);

@@ -18,6 +18,10 @@ pub struct AnalyzeArgs {
     /// analysed again (the user's own facts are kept)
     #[arg(required = true)]
     photos: Vec<PathBuf>,
+    /// The product's title, as you would list it (one photo only): it
+    /// names the product and votes on its category with the photo
+    #[arg(long)]
+    title: Option<String>,
     /// Print a JSON array (one object per photo) instead of text
     #[arg(long)]
     json: bool,
@@ -43,6 +47,9 @@ struct Failed {
 }
 
 pub async fn run(ctx: &Context, args: AnalyzeArgs) -> Result<()> {
+    if args.title.is_some() && args.photos.len() > 1 {
+        bail!("--title names one product: give one photo with it");
+    }
     let studio = ctx.studio().await?;
     let classifier = studio.classifier_notice().await;
     if let Some(notice) = &classifier {
@@ -52,7 +59,7 @@ pub async fn run(ctx: &Context, args: AnalyzeArgs) -> Result<()> {
     let mut failed = Vec::new();
     // One bad photo does not stop the others; each failure is reported.
     for path in &args.photos {
-        match studio.analyze_path(path).await {
+        match studio.analyze_path(path, args.title.as_deref()).await {
             Ok(out) => done.push((path.display().to_string(), out)),
             Err(e) => {
                 if !args.json {

@@ -35,6 +35,9 @@ struct Label {
     file: String,
     category: String,
     colour: String,
+    /// The product's title, when known: scored as photo + title too.
+    #[serde(default)]
+    title: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -49,6 +52,9 @@ struct Case {
     got_colour: Option<String>,
     colour_ok: bool,
     top_class: Option<String>,
+    /// With the label's title as well (absent without a title).
+    with_title: Option<String>,
+    with_title_top_level_ok: bool,
 }
 
 #[derive(Serialize)]
@@ -60,6 +66,10 @@ struct Report {
     leaf_accuracy: f64,
     colour_accuracy: f64,
     unknown: usize,
+    /// Photo and title together, over the photos that have a title.
+    titled: usize,
+    with_title_top_level_accuracy: f64,
+    with_title_leaf_accuracy: f64,
     cases: Vec<Case>,
 }
 
@@ -88,6 +98,19 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
             continue;
         }
         let r = vitrine_core::ingest::analyse_file(&path, &understanding).await?;
+        let with_title = match &l.title {
+            Some(t) => {
+                let mut u = understanding.clone();
+                u.title = Some(t.clone());
+                let r = vitrine_core::ingest::analyse_file(&path, &u).await?;
+                Some(
+                    r.category
+                        .and_then(|g| g.key)
+                        .unwrap_or_else(|| "unknown".into()),
+                )
+            }
+            None => None,
+        };
         let got = r.category.as_ref().and_then(|g| g.key.clone());
         let got_colour = r.colours.first().map(|c| c.key.clone());
         cases.push(Case {
@@ -102,6 +125,8 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
                 .and_then(|g| g.classes.first())
                 .map(|c| format!("{} ({:.2})", c.label, c.probability)),
             got_category: got,
+            with_title_top_level_ok: with_title.as_deref().map(top) == Some(top(&l.category)),
+            with_title,
             colour_ok: got_colour.as_deref() == Some(l.colour.as_str()),
             expected_colour: l.colour.clone(),
             got_colour,
@@ -109,6 +134,14 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
     }
     let n = cases.len().max(1) as f64;
     let share = |f: &dyn Fn(&Case) -> bool| cases.iter().filter(|c| f(c)).count() as f64 / n;
+    let titled: Vec<&Case> = cases.iter().filter(|c| c.with_title.is_some()).collect();
+    let tn = titled.len().max(1) as f64;
+    let t_top = titled.iter().filter(|c| c.with_title_top_level_ok).count() as f64 / tn;
+    let t_leaf = titled
+        .iter()
+        .filter(|c| c.with_title.as_deref() == Some(c.expected_category.as_str()))
+        .count() as f64
+        / tn;
     let report = Report {
         photos: cases.len(),
         missing_files: missing,
@@ -117,6 +150,9 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
         leaf_accuracy: share(&|c| c.leaf_ok),
         colour_accuracy: share(&|c| c.colour_ok),
         unknown: cases.iter().filter(|c| c.got_category.is_none()).count(),
+        titled: titled.len(),
+        with_title_top_level_accuracy: t_top,
+        with_title_leaf_accuracy: t_leaf,
         cases,
     };
     if json {
@@ -132,6 +168,14 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
         report.colour_accuracy * 100.0,
         report.unknown
     );
+    if report.titled > 0 {
+        println!(
+            "with their titles ({} photos): top-level category {:.1}% · leaf category {:.1}%",
+            report.titled,
+            report.with_title_top_level_accuracy * 100.0,
+            report.with_title_leaf_accuracy * 100.0
+        );
+    }
     let wrong: Vec<&Case> = report
         .cases
         .iter()
@@ -143,11 +187,15 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
             let mut parts = Vec::new();
             if !c.leaf_ok {
                 parts.push(format!(
-                    "category {} → {} ({:.2}; top class {})",
+                    "category {} → {} ({:.2}; top class {}){}",
                     c.expected_category,
                     c.got_category.as_deref().unwrap_or("unknown"),
                     c.confidence,
-                    c.top_class.as_deref().unwrap_or("-")
+                    c.top_class.as_deref().unwrap_or("-"),
+                    c.with_title
+                        .as_deref()
+                        .map(|w| format!("; with title → {w}"))
+                        .unwrap_or_default()
                 ));
             }
             if !c.colour_ok {
