@@ -605,3 +605,96 @@ fn knowledge_graph_show_export_and_import() {
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(stats["categories"].as_u64().unwrap(), categories + 1);
 }
+
+/// `vitrine analyze` with the real classifier on sample photos: category
+/// from the knowledge graph, colours, a cut-out with transparency; a bad
+/// file among good ones is reported and the good ones are kept; the user's
+/// category survives re-analysis; a title votes on the category.
+#[test]
+fn analyze_names_category_colour_and_keeps_user_edits() {
+    let data = tempfile::tempdir().unwrap();
+    let broken = data.path().join("broken.png");
+    std::fs::write(&broken, b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    let out = run(vitrine(data.path())
+        .args(["analyze", "--json"])
+        .arg(samples().join("hoodie-02.png"))
+        .arg(&broken)
+        .arg(samples().join("wine-bottle-01.png")));
+    assert!(
+        !out.status.success(),
+        "a broken photo must fail the command"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["classifier_notice"], serde_json::Value::Null, "{v}");
+    assert_eq!(v["failed"].as_array().unwrap().len(), 1, "{v}");
+    let photos = v["photos"].as_array().unwrap();
+    assert_eq!(photos.len(), 2, "the good photos are kept: {v}");
+    let hoodie = &photos[0];
+    assert_eq!(
+        hoodie["category"]["key"], "apparel.tops.hoodies",
+        "{hoodie}"
+    );
+    assert_eq!(hoodie["category"]["top_level"], "apparel");
+    assert!(hoodie["category"]["confidence"].as_f64().unwrap() > 0.5);
+    let facts = hoodie["facts"].as_array().unwrap();
+    let first_colour = facts.iter().find(|f| f["key"] == "colour").unwrap();
+    assert_eq!(first_colour["value"], "royal_blue", "{facts:?}");
+    let category = facts.iter().find(|f| f["key"] == "category").unwrap();
+    assert_eq!(category["source"], "classifier");
+    let cut = image::open(hoodie["cutout_path"].as_str().unwrap())
+        .unwrap()
+        .to_rgba8();
+    assert_eq!(
+        cut.get_pixel(0, 0)[3],
+        0,
+        "the cut-out's corner is transparent"
+    );
+    assert_eq!(photos[1]["category"]["top_level"], "food_drink");
+
+    // The user says it is a sweater; re-analysis keeps that.
+    let id = hoodie["product_id"].as_i64().unwrap().to_string();
+    let out = run(vitrine(data.path()).args(["products", "set-fact", &id, "category", "毛衣"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(vitrine(data.path())
+        .args(["analyze", "--json"])
+        .arg(samples().join("hoodie-02.png")));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let again = &v["photos"][0];
+    assert_eq!(again["reanalysed"], true);
+    let user: Vec<&serde_json::Value> = again["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["source"] == "user")
+        .collect();
+    assert_eq!(user.len(), 1, "{again}");
+    assert_eq!(user[0]["value"], "apparel.tops.sweaters");
+
+    // ImageNet has no juice class; the merchant's title settles it.
+    let out = run(vitrine(data.path())
+        .args(["analyze", "--json", "--title", "Banana Juice"])
+        .arg(samples().join("juice-bottle-01.png")));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["photos"][0]["category"]["key"], "food_drink.juice", "{v}");
+}
+
+/// `vitrine eval vision` on the repo's labelled samples: every labelled
+/// sample is scored, and with the shop's titles every category is right.
+#[test]
+fn eval_vision_scores_the_labelled_samples() {
+    let data = tempfile::tempdir().unwrap();
+    let labels = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/samples/labels.toml");
+    let out = run(vitrine(data.path())
+        .args(["eval", "vision", "--json", "--labels"])
+        .arg(&labels)
+        .arg(samples()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["photos"], 9, "{r}");
+    assert_eq!(r["classifier"], true);
+    assert_eq!(r["with_title_top_level_accuracy"], 1.0, "{r}");
+    let top = r["top_level_accuracy"].as_f64().unwrap();
+    assert!(top >= 0.7, "photo-only top level {top}: {r}");
+}
