@@ -20,6 +20,7 @@ use crate::commands::{cache_dir, Context};
 mod prefix;
 mod requant;
 mod structured;
+mod vision;
 
 const RUNNER: &str = include_str!("llamacpp_runner.py");
 const LLAMA_CPP_PYTHON: &str = "llama-cpp-python==0.3.36";
@@ -63,6 +64,10 @@ pub struct BenchArgs {
     /// generations per model, counting valid ones and timing the mask
     #[arg(long, value_name = "N")]
     structured: Option<usize>,
+    /// Instead of the llama.cpp comparison: time the analysis of these
+    /// photos (decode, colours, cut-out, classifier), median of --runs
+    #[arg(long, value_name = "PHOTO", num_args = 1..)]
+    analyze: Vec<PathBuf>,
     /// Instead of the llama.cpp comparison: N listing prompts sharing the
     /// marketplace rules, prompt processing timed with and without reusing
     /// the KV cache of their common prefix
@@ -190,6 +195,9 @@ where
 }
 
 pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
+    if !args.analyze.is_empty() {
+        return vision::run(ctx, &args.analyze, args.runs.max(1), args.json).await;
+    }
     let mut targets = targets(ctx, &args)?;
     if !args.requantize.is_empty() {
         for format in &args.requantize {
