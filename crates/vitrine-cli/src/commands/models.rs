@@ -12,7 +12,8 @@ pub enum ModelsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Download, assemble and verify models (default: the default model)
+    /// Download, assemble and verify models (default: the default model and
+    /// the photo classifier)
     Fetch {
         /// Model ids; `all` for every model
         ids: Vec<String>,
@@ -70,10 +71,14 @@ pub async fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
         }
         ModelsCommand::Fetch { ids, source, from } => {
             let specs: Vec<_> = if ids.is_empty() {
-                vec![manifest
+                // What a first listing needs: the default text model and the
+                // photo classifier (19 MB) that names the product's category.
+                let mut v = vec![manifest
                     .default_model()
                     .ok_or_else(|| anyhow::anyhow!("no default model"))?
-                    .clone()]
+                    .clone()];
+                v.extend(manifest.models.iter().filter(|m| !m.is_text()).cloned());
+                v
             } else if ids.iter().any(|i| i == "all") {
                 manifest.models.clone()
             } else {
