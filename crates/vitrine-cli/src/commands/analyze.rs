@@ -107,8 +107,8 @@ pub async fn run(ctx: &Context, args: AnalyzeArgs) -> Result<()> {
 
 fn print_text(file: &str, o: &IngestOutcome) {
     println!("{file} → product {}", o.product_id);
-    match &o.category {
-        Some(g) => match (&g.key, &g.en, &g.zh) {
+    if let Some(g) = &o.category {
+        match (&g.key, &g.en, &g.zh) {
             (Some(key), Some(en), Some(zh)) => println!(
                 "  category: {en} / {zh} ({key}, confidence {:.2})",
                 g.confidence
@@ -117,8 +117,7 @@ fn print_text(file: &str, o: &IngestOutcome) {
                 "  category: unknown (no category reaches the threshold; best {:.2})",
                 g.confidence
             ),
-        },
-        None => {}
+        }
     }
     if let Some(g) = &o.category {
         let top: Vec<String> = g
