@@ -698,3 +698,56 @@ fn eval_vision_scores_the_labelled_samples() {
     let top = r["top_level_accuracy"].as_f64().unwrap();
     assert!(top >= 0.7, "photo-only top level {top}: {r}");
 }
+
+/// Grayscale and CMYK JPEGs, 16-bit and palette PNGs, animated PNG and
+/// WebP, an 8×8 image and noise are analysed; GIF is refused with the
+/// reason; the noise, which shows no product, gets no category.
+#[test]
+fn odd_images_are_analysed_or_refused_with_a_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../vitrine-core/tests/fixtures/odd-images");
+    let names = [
+        "grayscale.jpg",
+        "cmyk.jpg",
+        "gray16.png",
+        "palette.png",
+        "animated.png",
+        "animated.webp",
+        "tiny-8x8.png",
+        "noise.png",
+        "animated.gif",
+    ];
+    let out = run(vitrine(data.path())
+        .args(["analyze", "--json"])
+        .args(names.iter().map(|n| dir.join(n))));
+    assert!(!out.status.success(), "the GIF must fail the command");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failed = v["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{v}");
+    assert!(
+        failed[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("unsupported format (GIF)"),
+        "{v}"
+    );
+    let photos = v["photos"].as_array().unwrap();
+    assert_eq!(photos.len(), names.len() - 1, "{v}");
+    for p in photos {
+        assert!(
+            p["facts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["key"] == "colour"),
+            "{p}"
+        );
+        assert!(p["cutout_path"].is_string(), "{p}");
+    }
+    let noise = photos
+        .iter()
+        .find(|p| p["file"].as_str().unwrap().ends_with("noise.png"))
+        .unwrap();
+    assert_eq!(noise["category"]["key"], serde_json::Value::Null, "{noise}");
+}
