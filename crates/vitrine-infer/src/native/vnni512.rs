@@ -35,6 +35,33 @@ unsafe fn bcast(p: *const u8) -> __m512i {
     _mm512_set1_epi32((p as *const i32).read_unaligned())
 }
 
+/// `acc[t] += d × (token t's block scale) × sums[t]`: a K-format block's
+/// integer sums into the float accumulators.
+#[inline(always)]
+unsafe fn fold_block<const T: usize>(
+    acc: &mut [__m512; T],
+    sums: &[__m512i; T],
+    d: __m512,
+    ad: *const f32,
+    t0: usize,
+    nb: usize,
+    i: usize,
+) {
+    for t in 0..T {
+        let da = _mm512_mul_ps(d, _mm512_set1_ps(*ad.add((t0 + t) * nb + i)));
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[t]), da, acc[t]);
+    }
+}
+
+/// `acc + Σ_g w[g] · (4 activation bytes at ap + 4g)` in 32-bit lanes.
+#[inline(always)]
+unsafe fn dot_groups<const G: usize>(mut acc: __m512i, w: &[__m512i], ap: *const u8) -> __m512i {
+    for g in 0..G {
+        acc = _mm512_dpbusd_epi32(acc, w[g], bcast(ap.add(4 * g)));
+    }
+    acc
+}
+
 #[inline(always)]
 unsafe fn store<const T: usize>(acc: &[__m512; T], out: *mut f32, stride: usize) {
     for t in 0..T {
@@ -102,9 +129,7 @@ unsafe fn legacy<const T: usize, const KIND: u8>(
                 2 => _mm512_setzero_si512(),
                 _ => _mm512_slli_epi32::<4>(_mm512_set1_epi32(*anis.add(bi))),
             };
-            for g in 0..8 {
-                s = _mm512_dpbusd_epi32(s, w[g], bcast(ap.add(4 * g)));
-            }
+            s = dot_groups::<8>(s, &w, ap);
             let scale = _mm512_mul_ps(d, _mm512_set1_ps(*ad.add(bi)));
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, acc[t]);
             if KIND == 2 {
@@ -162,17 +187,11 @@ unsafe fn q4k<const T: usize>(
             }
             for t in 0..T {
                 let ap = aq.add(((t0 + t) * nb + i) * 256 + 32 * j);
-                let mut s = _mm512_setzero_si512();
-                for g in 0..8 {
-                    s = _mm512_dpbusd_epi32(s, w[g], bcast(ap.add(4 * g)));
-                }
+                let s = dot_groups::<8>(_mm512_setzero_si512(), &w, ap);
                 sums[t] = _mm512_add_epi32(sums[t], _mm512_mullo_epi32(s, sc));
             }
         }
-        for t in 0..T {
-            let da = _mm512_mul_ps(d, _mm512_set1_ps(*ad.add((t0 + t) * nb + i)));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[t]), da, acc[t]);
-        }
+        fold_block(&mut acc, &sums, d, ad, t0, nb, i);
     }
     store(&acc, out, stride);
 }
@@ -214,17 +233,11 @@ unsafe fn q6k<const T: usize>(
             for t in 0..T {
                 let bi = (t0 + t) * nb + i;
                 let ap = aq.add(bi * 256 + 16 * s);
-                let mut x = _mm512_set1_epi32(*aoff.add(bi * 16 + s));
-                for g in 0..4 {
-                    x = _mm512_dpbusd_epi32(x, w[g], bcast(ap.add(4 * g)));
-                }
+                let x = dot_groups::<4>(_mm512_set1_epi32(*aoff.add(bi * 16 + s)), &w, ap);
                 sums[t] = _mm512_add_epi32(sums[t], _mm512_mullo_epi32(x, sc));
             }
         }
-        for t in 0..T {
-            let da = _mm512_mul_ps(d, _mm512_set1_ps(*ad.add((t0 + t) * nb + i)));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[t]), da, acc[t]);
-        }
+        fold_block(&mut acc, &sums, d, ad, t0, nb, i);
     }
     store(&acc, out, stride);
 }
