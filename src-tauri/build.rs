@@ -5,6 +5,8 @@ const COMMANDS: &[&str] = &[
     "list_products",
     "get_product",
     "get_draft",
+    "set_product_fact",
+    "fact_options",
     "list_models",
     "get_thumbnail",
     "ingest_photo_path",

@@ -8,10 +8,11 @@ use serde::Serialize;
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, Emitter, State, Window};
 use vitrine_core::studio::{GenerationEvent, ListingRequest};
-use vitrine_core::{Draft, IngestOutcome, ProductDetail, ProductSummary};
+use vitrine_core::{Draft, Fact, IngestOutcome, ProductDetail, ProductSummary, Store};
 use vitrine_infer::ModelStatus;
 
 use crate::error::IpcError;
+use crate::fact_options::FactOptions;
 use crate::state::Shell;
 
 /// The event that carries generation progress to the page.
@@ -50,6 +51,46 @@ pub async fn get_draft(shell: State<'_, Shell>, id: i64) -> CmdResult<Draft> {
 #[tauri::command]
 pub async fn list_models(shell: State<'_, Shell>) -> CmdResult<Vec<ModelStatus>> {
     Ok(shell.studio().await?.models())
+}
+
+/// Set what the user says a product's `key` is (`category` or an attribute
+/// of the knowledge graph), replacing their earlier values for it; no values
+/// clears them. Resolves with all the product's facts. Values the graph does
+/// not know are refused (`invalid_input`), naming the allowed ones.
+#[tauri::command]
+pub async fn set_product_fact(
+    shell: State<'_, Shell>,
+    product_id: i64,
+    key: String,
+    values: Vec<String>,
+) -> CmdResult<Vec<Fact>> {
+    let studio = shell.studio().await?;
+    set_fact(studio.store(), product_id, &key, &values).await
+}
+
+async fn set_fact(
+    store: &Store,
+    product_id: i64,
+    key: &str,
+    values: &[String],
+) -> CmdResult<Vec<Fact>> {
+    let facts = store.set_user_facts(product_id, key, values).await?;
+    tracing::info!(product_id, key, count = values.len(), "the user set a fact");
+    Ok(facts)
+}
+
+/// What the facts editor may offer for a product: the keys for its current
+/// category with their allowed values, and the category tree.
+#[tauri::command]
+pub async fn fact_options(shell: State<'_, Shell>, product_id: i64) -> CmdResult<FactOptions> {
+    let studio = shell.studio().await?;
+    options_for(studio.store(), product_id).await
+}
+
+async fn options_for(store: &Store, product_id: i64) -> CmdResult<FactOptions> {
+    let facts = store.product(product_id).await?.facts;
+    let kg = store.knowledge_graph().await?;
+    Ok(crate::fact_options::fact_options(&kg, &facts))
 }
 
 /// Ingest a file the user dropped on the window. Only paths that came from a
@@ -272,6 +313,65 @@ mod tests {
         assert_eq!(image_mime(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
         assert_eq!(image_mime(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
         assert_eq!(image_mime(b"<svg onload=alert(1)>"), None);
+    }
+
+    /// The editor's round trip on a real store: the classifier's category
+    /// drives the options until the user sets another, which then wins;
+    /// values the graph does not know come back as a typed error.
+    #[tokio::test]
+    async fn the_user_edits_facts_and_the_options_follow_the_category() {
+        use vitrine_core::store::{insert_product, NewFact};
+        use vitrine_core::FactSource;
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&tmp.path().join("vitrine.db"))
+            .await
+            .expect("open store");
+        let mut tx = store.begin_write().await.expect("begin");
+        let id = insert_product(&mut tx, "hoodie").await.expect("product");
+        tx.commit().await.expect("commit");
+        store
+            .add_fact(&NewFact {
+                product_id: id,
+                key: "category".into(),
+                value: "apparel.tops.hoodies".into(),
+                label_en: "Hoodies & sweatshirts".into(),
+                label_zh: "卫衣".into(),
+                source: FactSource::Classifier,
+                confidence: 0.53,
+                data: serde_json::json!({}),
+            })
+            .await
+            .expect("fact");
+
+        let o = options_for(&store, id).await.expect("options");
+        assert_eq!(o.category.as_deref(), Some("apparel.tops.hoodies"));
+        assert!(o.keys.iter().any(|k| k.key == "sleeve_length"));
+
+        let facts = set_fact(&store, id, "category", &["饮料".into()])
+            .await
+            .expect("set the category by a Chinese synonym");
+        let user: Vec<_> = facts
+            .iter()
+            .filter(|f| f.key == "category" && f.source == FactSource::User)
+            .collect();
+        assert_eq!(user.len(), 1, "{facts:?}");
+        assert_eq!(user[0].value, "food_drink");
+        let o = options_for(&store, id).await.expect("options");
+        assert_eq!(o.category.as_deref(), Some(user[0].value.as_str()));
+        assert_eq!(o.category_source, Some(FactSource::User));
+        assert!(!o.keys.iter().any(|k| k.key == "sleeve_length"));
+
+        let err = set_fact(&store, id, "colour", &["plaid-ish".into()])
+            .await
+            .expect_err("not a colour");
+        assert_eq!(err.code, "invalid_input");
+        assert!(err.message.contains("navy"), "{}", err.message);
+        let err = options_for(&store, id + 1).await.expect_err("no product");
+        assert_eq!(err.code, "not_found");
+
+        let facts = set_fact(&store, id, "category", &[]).await.expect("clear");
+        assert!(!facts.iter().any(|f| f.source == FactSource::User));
+        store.close().await;
     }
 
     #[tokio::test]

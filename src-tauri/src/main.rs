@@ -6,6 +6,7 @@
 
 mod commands;
 mod error;
+mod fact_options;
 mod state;
 
 use tauri::{DragDropEvent, Manager, WebviewEvent, WindowEvent};
@@ -61,6 +62,8 @@ fn main() {
             commands::list_products,
             commands::get_product,
             commands::get_draft,
+            commands::set_product_fact,
+            commands::fact_options,
             commands::list_models,
             commands::get_thumbnail,
             commands::ingest_photo_path,

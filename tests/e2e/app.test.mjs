@@ -3,7 +3,8 @@
 //
 // Check the CSP blocks inline script; choose a file that is not a photo and
 // see a clear error; choose a sample photo with the file picker, see its
-// thumbnail and a colour fact, pick the tiny model, generate a listing, then
+// thumbnail and a colour fact, set the category with the facts editor and
+// see it marked as the user's, pick the tiny model, generate a listing, then
 // quit, start the app again on the same data dir and find the same draft.
 //
 // Needs a display (run.sh wraps this in xvfb-run) and these variables:
@@ -258,6 +259,27 @@ test("choose a photo, generate a listing, and find the draft again after a resta
     assert.match(share, /^\d+%$/);
     assert.notEqual(await textOf(driver, "product-list"), "", "the product list is empty");
     await screenshot(driver, "02-product");
+
+    // Correct the category with the picker: the fact then says it came from the user.
+    const edit = await waitFor(driver, "the category's Edit button", UI_TIMEOUT_MS, async () => {
+      const found = await driver.findElements(By.css('[data-testid="fact-edit"][data-key="category"]'));
+      return found[0];
+    });
+    await edit.click();
+    const picker = await driver.findElement(By.css('[data-testid="fact-editor"][data-key="category"] select'));
+    const before = await picker.getAttribute("value");
+    const target = before === "apparel.tops.hoodies" ? "apparel.tops.t_shirts" : "apparel.tops.hoodies";
+    log(`category before: ${before || "(none)"}; choosing ${target}`);
+    await driver.findElement(By.css(`[data-testid="fact-editor"][data-key="category"] option[value="${target}"]`)).click();
+    await driver.findElement(By.css('[data-testid="fact-editor"][data-key="category"] [data-testid="fact-save"]')).click();
+    const userCategory = '[data-testid="fact-group"][data-key="category"] [data-testid="fact"][data-source="user"]';
+    const badge = await waitFor(driver, "the user's category", UI_TIMEOUT_MS, async () => {
+      const found = await driver.findElements(By.css(`${userCategory}[data-value="${target}"] [data-testid="fact-source"]`));
+      return found.length ? driver.executeScript("return arguments[0].textContent", found[0]) : null;
+    });
+    assert.equal(badge, "Source: you");
+    assert.equal((await driver.findElements(By.css('[data-testid="fact-editor"]'))).length, 0, "the editor stayed open");
+    await screenshot(driver, "02b-category-set");
 
     // Pick the tiny model, as a user would in the select.
     const options = await driver.findElements(By.css(`[data-testid="model-select"] option[value="${modelId}"]`));

@@ -7,6 +7,8 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { toIpcError } from "./errors";
 import type {
   Draft,
+  Fact,
+  FactOptions,
   IngestOutcome,
   Lang,
   ListingEventPayload,
@@ -30,6 +32,10 @@ export const api = {
   listProducts: () => call<ProductSummary[]>("list_products"),
   getProduct: (id: number) => call<ProductDetail>("get_product", { id }),
   getDraft: (id: number) => call<Draft>("get_draft", { id }),
+  /** Replace the user's values for `key` (`category` or an attribute); [] clears them. Resolves with all the product's facts. */
+  setProductFact: (productId: number, key: string, values: string[]) =>
+    call<Fact[]>("set_product_fact", { productId, key, values }),
+  factOptions: (productId: number) => call<FactOptions>("fact_options", { productId }),
   listModels: () => call<ModelStatus[]>("list_models"),
   /** A thumbnail inside the data dir as a `data:image/...;base64,` URL. */
   thumbnail: (path: string) => call<string>("get_thumbnail", { path }),

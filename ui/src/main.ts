@@ -2,7 +2,8 @@ import "./styles.css";
 import { api } from "./api";
 import { append, el, replaceChildren, setAttr } from "./dom";
 import { isCancelled, toIpcError } from "./errors";
-import { renderDraft, renderDraftItem, renderFacts, renderModelOptions, renderProductItem } from "./render";
+import { FactsPanel } from "./factsPanel";
+import { renderDraft, renderDraftItem, renderModelOptions, renderProductItem } from "./render";
 import { StreamView } from "./stream";
 import type { Draft, IngestOutcome, IpcError, Lang, Marketplace, ModelStatus, ProductDetail, ProductSummary } from "./types";
 
@@ -144,6 +145,17 @@ append(
   el("main", { class: "layout" }, sidebar, el("div", { class: "content" }, emptyView, productView)),
 );
 
+const factsPanel = new FactsPanel(
+  factsSlot,
+  { options: api.factOptions, save: api.setProductFact },
+  {
+    onError: (err) => showError(err),
+    onSaved: (productId, facts) => {
+      if (state.product?.id === productId) state.product.facts = facts;
+    },
+  },
+);
+
 function field(label: string, control: HTMLSelectElement): HTMLElement {
   const id = control.id;
   return el("div", { class: "field" }, el("label", { attrs: { for: id } }, label), control);
@@ -209,7 +221,7 @@ async function openProduct(id: number, draftId?: number): Promise<void> {
     emptyView.hidden = true;
     productView.hidden = false;
     productName.textContent = product.name || `Product ${product.id}`;
-    replaceChildren(factsSlot, renderFacts(product.facts));
+    factsPanel.show(product.id, product.facts);
     if (switched && state.generating === null) {
       stream.clear();
       generationStatus.textContent = "";

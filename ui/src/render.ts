@@ -2,7 +2,7 @@
 // goes through text nodes (see dom.ts), so it is displayed, never interpreted.
 
 import { el } from "./dom";
-import type { Draft, DraftSummary, Fact, Listing, ModelStatus, ProductSummary } from "./types";
+import type { Draft, DraftSummary, Fact, FactOptions, Listing, ModelStatus, ProductSummary } from "./types";
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
 
@@ -40,48 +40,196 @@ export function isColourFact(f: Fact): boolean {
   return f.key === "colour" || f.key === "color";
 }
 
-/** Facts of a product: colours as swatches (largest share first), then the rest. */
-export function renderFacts(facts: Fact[]): HTMLElement {
-  const colours = facts
-    .filter(isColourFact)
-    .map((f) => ({ fact: f, info: colourInfo(f) }))
-    .sort((a, b) => (b.info.share ?? 0) - (a.info.share ?? 0));
-  const others = facts.filter((f) => !isColourFact(f));
+/** The short text of a fact's source badge: where the fact came from and, for a model's guess, how sure it was. */
+export function sourceText(fact: Fact): string {
+  const sure = Number.isFinite(fact.confidence) ? ` ${formatPercent(fact.confidence)}` : "";
+  switch (fact.source) {
+    case "colour":
+      return "photo colours";
+    case "classifier":
+      return `classifier${sure}`;
+    case "vision":
+      return `vision model${sure}`;
+    case "ocr":
+      return "text on the product";
+    case "import":
+      return "imported";
+    case "user":
+      return "you";
+    default:
+      return String(fact.source);
+  }
+}
 
+/** A fact's source as a badge; screen readers hear "Source: classifier 53%". */
+export function sourceBadge(fact: Fact): HTMLElement {
+  return el(
+    "span",
+    { class: `source-badge source-${fact.source}`, testid: "fact-source", attrs: { "data-source": fact.source } },
+    el("span", { class: "visually-hidden" }, "Source: "),
+    sourceText(fact),
+  );
+}
+
+export interface KeyLabel {
+  en: string;
+  zh: string;
+}
+
+const BUILTIN_KEY_LABELS: Record<string, KeyLabel> = {
+  category: { en: "category", zh: "类目" },
+  colour: { en: "colour", zh: "颜色" },
+};
+
+/** The English and Chinese names of a fact key, from the editor's options when it has them. */
+export function keyLabel(key: string, options: FactOptions | null): KeyLabel {
+  const k = options?.keys.find((x) => x.key === key);
+  if (k) return { en: k.en, zh: k.zh };
+  return BUILTIN_KEY_LABELS[key] ?? { en: key.replace(/_/g, " "), zh: "" };
+}
+
+export interface FactGroup {
+  key: string;
+  /** The facts in use, the user's first: where the user set the key, only theirs. */
+  used: Fact[];
+  /** Machine facts the user's values replace (kept, shown, but not used). */
+  replaced: Fact[];
+  /** Whether the editor may change this key. */
+  editable: boolean;
+}
+
+function byShare(a: Fact, b: Fact): number {
+  if (isColourFact(a) && isColourFact(b)) return (colourInfo(b).share ?? 0) - (colourInfo(a).share ?? 0);
+  return b.confidence - a.confidence;
+}
+
+/**
+ * Facts grouped by key, as the listing prompt uses them: where the user set
+ * a key their values win and the machine's are only shown as replaced. The
+ * category comes first, then colours, then the editor's key order, then any
+ * other key alphabetically. `alsoShow` adds empty groups (a key being added).
+ */
+export function factGroups(facts: Fact[], options: FactOptions | null = null, alsoShow: string[] = []): FactGroup[] {
+  const byKey = new Map<string, Fact[]>();
+  const keyOf = (f: Fact) => (isColourFact(f) ? "colour" : f.key);
+  for (const f of facts) {
+    const list = byKey.get(keyOf(f)) ?? [];
+    list.push(f);
+    byKey.set(keyOf(f), list);
+  }
+  if (options) byKey.set("category", byKey.get("category") ?? []);
+  for (const k of alsoShow) byKey.set(k, byKey.get(k) ?? []);
+
+  const editorOrder = options?.keys.map((k) => k.key) ?? [];
+  const rank = (key: string): [number, number, string] => {
+    if (key === "category") return [0, 0, key];
+    if (key === "colour") return [1, 0, key];
+    const i = editorOrder.indexOf(key);
+    return i >= 0 ? [2, i, key] : [3, 0, key];
+  };
+  const keys = [...byKey.keys()].sort((a, b) => {
+    const [ra, ia, ka] = rank(a);
+    const [rb, ib, kb] = rank(b);
+    return ra - rb || ia - ib || ka.localeCompare(kb);
+  });
+
+  return keys.map((key) => {
+    const all = [...(byKey.get(key) ?? [])].sort(byShare);
+    const user = all.filter((f) => f.source === "user");
+    const machine = all.filter((f) => f.source !== "user");
+    return {
+      key,
+      used: user.length > 0 ? user : machine,
+      replaced: user.length > 0 ? machine : [],
+      editable: editorOrder.includes(key),
+    };
+  });
+}
+
+function renderColourFact(fact: Fact): HTMLElement {
+  const info = colourInfo(fact);
+  const swatch = el("span", { class: "swatch", testid: "colour-swatch", attrs: { "aria-hidden": "true" } });
+  // CSSOM, not an inline style attribute: allowed under style-src 'self'.
+  if (info.hex) swatch.style.backgroundColor = info.hex;
+  const share = info.share === null || fact.source === "user" ? null : formatPercent(info.share);
+  return el(
+    "li",
+    {
+      class: "fact fact-colour",
+      testid: "fact-colour",
+      attrs: { "data-key": "colour", "data-value": fact.value, "data-source": fact.source },
+    },
+    swatch,
+    el("span", { class: "fact-name", testid: "fact-colour-en" }, fact.label_en || fact.value),
+    el("span", { class: "fact-name-zh", testid: "fact-colour-zh", attrs: { lang: "zh-CN" } }, fact.label_zh),
+    share === null ? null : el("span", { class: "fact-share", testid: "fact-colour-share" }, share),
+    info.hex ? el("span", { class: "fact-hex" }, info.hex) : null,
+    sourceBadge(fact),
+  );
+}
+
+function renderFact(fact: Fact): HTMLElement {
+  if (isColourFact(fact)) return renderColourFact(fact);
+  return el(
+    "li",
+    { class: "fact", testid: "fact", attrs: { "data-key": fact.key, "data-value": fact.value, "data-source": fact.source } },
+    el("span", { class: "fact-name", testid: "fact-name" }, fact.label_en || fact.value),
+    fact.label_zh ? el("span", { class: "fact-name-zh", attrs: { lang: "zh-CN" } }, fact.label_zh) : null,
+    sourceBadge(fact),
+  );
+}
+
+/**
+ * Facts of a product grouped by key, each with its source badge; with the
+ * editor's options, a key it may change gets an Edit button (`fact-edit`,
+ * `data-key`), which the facts panel wires up.
+ */
+export function renderFacts(facts: Fact[], options: FactOptions | null = null, alsoShow: string[] = []): HTMLElement {
   const list = el("ul", { class: "facts", testid: "fact-list", attrs: { "aria-label": "Facts" } });
-  for (const { fact, info } of colours) {
-    const swatch = el("span", { class: "swatch", testid: "colour-swatch", attrs: { "aria-hidden": "true" } });
-    // CSSOM, not an inline style attribute: allowed under style-src 'self'.
-    if (info.hex) swatch.style.backgroundColor = info.hex;
-    const share = info.share === null ? null : formatPercent(info.share);
+  for (const group of factGroups(facts, options, alsoShow)) {
+    const label = keyLabel(group.key, options);
+    const headingId = `fact-key-${group.key}`;
+    const values = el("ul", { class: "fact-values", attrs: { "aria-labelledby": headingId } });
+    for (const f of group.used) values.appendChild(renderFact(f));
+    for (const f of group.replaced) {
+      const item = renderFact(f);
+      item.classList.add("fact-replaced");
+      item.appendChild(el("span", { class: "fact-replaced-note", testid: "fact-replaced" }, "not used: you set this"));
+      values.appendChild(item);
+    }
+    if (group.used.length === 0) {
+      values.appendChild(el("li", { class: "fact empty", testid: "fact-unset" }, "not set"));
+    }
     list.appendChild(
       el(
         "li",
-        {
-          class: "fact fact-colour",
-          testid: "fact-colour",
-          attrs: { "data-value": fact.value, "data-source": fact.source },
-        },
-        swatch,
-        el("span", { class: "fact-name", testid: "fact-colour-en" }, fact.label_en || fact.value),
-        el("span", { class: "fact-name-zh", testid: "fact-colour-zh", attrs: { lang: "zh-CN" } }, fact.label_zh),
-        share === null ? null : el("span", { class: "fact-share", testid: "fact-colour-share" }, share),
-        info.hex ? el("span", { class: "fact-hex" }, info.hex) : null,
+        { class: "fact-group", testid: "fact-group", attrs: { "data-key": group.key } },
+        el(
+          "div",
+          { class: "fact-group-head" },
+          el(
+            "span",
+            { class: "fact-key", attrs: { id: headingId } },
+            label.en,
+            label.zh ? el("span", { class: "fact-key-zh", attrs: { lang: "zh-CN" } }, ` ${label.zh}`) : null,
+          ),
+          group.editable
+            ? el(
+                "button",
+                {
+                  class: "ghost small",
+                  testid: "fact-edit",
+                  attrs: { type: "button", "data-key": group.key, "aria-expanded": "false", "aria-label": `Edit ${label.en}` },
+                },
+                "Edit",
+              )
+            : null,
+        ),
+        values,
       ),
     );
   }
-  for (const fact of others) {
-    list.appendChild(
-      el(
-        "li",
-        { class: "fact", testid: "fact", attrs: { "data-key": fact.key, "data-source": fact.source } },
-        el("span", { class: "fact-key" }, fact.key),
-        el("span", { class: "fact-name" }, fact.label_en || fact.value),
-        fact.label_zh ? el("span", { class: "fact-name-zh", attrs: { lang: "zh-CN" } }, fact.label_zh) : null,
-      ),
-    );
-  }
-  if (facts.length === 0) {
+  if (list.childElementCount === 0) {
     list.appendChild(el("li", { class: "empty" }, "No facts yet."));
   }
   return list;

@@ -161,3 +161,40 @@ export interface IpcError {
 
 export type Lang = "en" | "zh-CN";
 export type Marketplace = "generic" | "shopify" | "amazon";
+
+/** An allowed value of an editable key (src-tauri fact_options::ValueOption). */
+export interface ValueOption {
+  key: string;
+  en: string;
+  zh: string;
+}
+
+/** A key the user may set (src-tauri fact_options::EditableKey). */
+export interface EditableKey {
+  key: string;
+  en: string;
+  zh: string;
+  multi: boolean;
+  /** Empty for `category`, whose values are {@link FactOptions.categories}. */
+  values: ValueOption[];
+}
+
+/** A node of the category tree (src-tauri fact_options::CategoryOption). */
+export interface CategoryOption {
+  key: string;
+  en: string;
+  zh: string;
+  /** 0 for a top level. */
+  depth: number;
+}
+
+/** What the facts editor may offer for one product (the `fact_options` command). */
+export interface FactOptions {
+  /** The user's category, else the classifier's; null when none is known. */
+  category: string | null;
+  category_source: FactSource | null;
+  /** `category` first, then the category's attributes. */
+  keys: EditableKey[];
+  /** Every category, parents right before their children. */
+  categories: CategoryOption[];
+}
