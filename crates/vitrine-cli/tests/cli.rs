@@ -203,7 +203,9 @@ fn a_missing_model_names_the_command_that_fetches_it() {
     assert!(o.status.success());
     let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let models = list["models"].as_array().unwrap();
-    assert_eq!(models.len(), 3);
+    // Three text models and the photo classifier.
+    assert_eq!(models.len(), 4);
+    assert_eq!(models.iter().filter(|m| m["role"] == "vision").count(), 1);
     assert!(models.iter().all(|m| m["installed"] == false));
     assert_eq!(list["device"], "cpu");
 }
