@@ -566,6 +566,24 @@ fn sources_resolve_local_directories() {
         resolve_vlm_source(&VlmSource::Path("/nonexistent/vlm".into())),
         Err(InferError::BadModelDir { .. })
     ));
+    // Manifest sources map onto model-directory sources.
+    let hf = vitrine_infer::Source::Hf {
+        repo: "Qwen/Qwen3-VL-2B-Instruct".into(),
+        file: "config.json".into(),
+        revision: Some("main".into()),
+    };
+    assert_eq!(
+        VlmSource::from_manifest(&hf),
+        Some(VlmSource::Hf {
+            repo: "Qwen/Qwen3-VL-2B-Instruct".into(),
+            revision: Some("main".into())
+        })
+    );
+    let local = vitrine_infer::Source::Path { path: dir.clone() };
+    assert_eq!(
+        VlmSource::from_manifest(&local),
+        Some(VlmSource::Path(dir.clone()))
+    );
     let opts = VlmOptions {
         id: Some("tiny".into()),
         max_pixels: Some(64 * 64),
@@ -575,6 +593,34 @@ fn sources_resolve_local_directories() {
     assert_eq!(model.id(), "tiny");
     // The caller's budget wins over the preprocessor's 128².
     assert_eq!(model.processor().max_pixels, 64 * 64);
+}
+
+#[test]
+fn bf16_weights_answer_like_f32() {
+    // GPUs load bf16 by default; the same dtype path runs on the CPU here.
+    let (dir, _) = fixture();
+    let opts = VlmOptions {
+        dtype: Some(DType::BF16),
+        ..VlmOptions::default()
+    };
+    let mut half = Qwen3VlModel::load_with(dir, &Device::Cpu, &opts).expect("bf16 load");
+    let params = GenerationParams {
+        json_schema: Some(attributes_schema()),
+        ..greedy(200)
+    };
+    let a = half
+        .describe(&photo(), "What is it?", &params, &CancelToken::new())
+        .expect("bf16 describe");
+    check_attributes(&a.text);
+    let ids: Vec<u32> = vec![1, 2, 3, 4, 5];
+    let lo = half.text_only_logits(&ids).expect("bf16 logits");
+    let hi = load(dir).text_only_logits(&ids).expect("f32 logits");
+    let diff = max_abs_diff(&lo, &hi);
+    let scale = hi.iter().fold(0f32, |m, x| m.max(x.abs()));
+    assert!(
+        diff < 0.05 * scale.max(1e-3),
+        "bf16 vs f32: {diff} of {scale}"
+    );
 }
 
 // --- Against candle-transformers' qwen3_vl ---------------------------------

@@ -22,6 +22,7 @@ pub use hf_dir::{resolve_vlm_source, ModelDir};
 pub use qwen3_vl::{Qwen3VlConfig, Qwen3VlModel};
 
 use crate::error::Result;
+use crate::manifest::Source;
 use crate::text::{CancelToken, GenerationParams, StopReason};
 
 /// A model that answers a prompt about one image.
@@ -101,4 +102,21 @@ pub enum VlmSource {
     },
     /// A directory on this machine.
     Path(PathBuf),
+}
+
+impl VlmSource {
+    /// The model-directory source a manifest entry's source names: an `hf`
+    /// source's repository and revision (its `file` is ignored: a VLM is the
+    /// whole directory), a `path` as the directory; `None` for `pypi`, which
+    /// ships single files.
+    pub fn from_manifest(source: &Source) -> Option<Self> {
+        match source {
+            Source::Hf { repo, revision, .. } => Some(VlmSource::Hf {
+                repo: repo.clone(),
+                revision: revision.clone(),
+            }),
+            Source::Path { path } => Some(VlmSource::Path(path.clone())),
+            Source::Pypi { .. } => None,
+        }
+    }
 }
