@@ -114,20 +114,7 @@ impl ChatTemplate {
     }
 
     fn render_jinja(&self, src: &str, messages: &[ChatMessage]) -> Result<String> {
-        let mut env = minijinja::Environment::new();
-        env.set_trim_blocks(true);
-        env.set_lstrip_blocks(true);
-        minijinja_contrib::add_to_environment(&mut env);
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        env.add_function(
-            "raise_exception",
-            |msg: String| -> std::result::Result<String, minijinja::Error> {
-                Err(minijinja::Error::new(
-                    minijinja::ErrorKind::InvalidOperation,
-                    msg,
-                ))
-            },
-        );
+        let mut env = jinja_env();
         env.add_template("chat", src)
             .map_err(|e| InferError::Template(e.to_string()))?;
         let tmpl = env
@@ -146,6 +133,25 @@ impl ChatTemplate {
         tmpl.render(ctx)
             .map_err(|e| InferError::Template(e.to_string()))
     }
+}
+
+/// A minijinja environment set up as Transformers renders chat templates.
+pub(crate) fn jinja_env() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    minijinja_contrib::add_to_environment(&mut env);
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.add_function(
+        "raise_exception",
+        |msg: String| -> std::result::Result<String, minijinja::Error> {
+            Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                msg,
+            ))
+        },
+    );
+    env
 }
 
 /// Whether every system message's text made it into the prompt.

@@ -37,16 +37,44 @@ pub struct ConstraintFactory {
 }
 
 impl ConstraintFactory {
+    /// A factory over a GGUF model's vocabulary.
     pub fn new(tokenizer: &GgufTokenizer, model_vocab: usize) -> Result<Self> {
         let eos = tokenizer
             .end_of_turn()
             .ok_or_else(|| llg_err("the model has no end-of-turn token"))?;
-        let mut words = tokenizer.token_bytes().to_vec();
+        Self::from_token_bytes(tokenizer.token_bytes().to_vec(), eos, model_vocab)
+    }
+
+    /// A factory over a Hugging Face `tokenizer.json` (its parsed JSON), for
+    /// models that ship one instead of a GGUF. Byte-level BPE and
+    /// byte-fallback vocabularies are understood; special tokens are marked
+    /// so the grammar can never spell them.
+    pub fn from_tokenizer_json(
+        tokenizer_json: &serde_json::Value,
+        end_of_turn: u32,
+        model_vocab: usize,
+    ) -> Result<Self> {
+        let words = llguidance::token_bytes_from_tokenizer_json(tokenizer_json).map_err(llg_err)?;
+        Self::from_token_bytes(words, end_of_turn, model_vocab)
+    }
+
+    /// A factory over each token id's bytes (special tokens starting with
+    /// [`TokTrie::SPECIAL_TOKEN_MARKER`]).
+    pub fn from_token_bytes(
+        mut words: Vec<Vec<u8>>,
+        end_of_turn: u32,
+        model_vocab: usize,
+    ) -> Result<Self> {
         // The output layer can be wider than the vocabulary (padding rows).
         words.resize(words.len().max(model_vocab), Vec::new());
         let vocab_size = u32::try_from(words.len()).map_err(llg_err)?;
-        let mut info = TokRxInfo::new(vocab_size, eos);
-        info.tok_end_of_turn = Some(eos);
+        if end_of_turn >= vocab_size {
+            return Err(llg_err(format!(
+                "end-of-turn token {end_of_turn} is outside the vocabulary of {vocab_size}"
+            )));
+        }
+        let mut info = TokRxInfo::new(vocab_size, end_of_turn);
+        info.tok_end_of_turn = Some(end_of_turn);
         let trie = TokTrie::from(&info, &words);
         let env: toktrie::TokEnv = Arc::new(TrieEnv { trie });
         let mut factory = ParserFactory::new_simple(&env).map_err(llg_err)?;

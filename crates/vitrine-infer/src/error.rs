@@ -39,6 +39,12 @@ pub enum InferError {
     #[error("{}: not a readable PyTorch checkpoint: {reason}", path.display())]
     BadCheckpoint { path: PathBuf, reason: String },
 
+    /// A Hugging Face model directory (config.json, safetensors, tokenizer)
+    /// that cannot be loaded: a file missing, malformed, or inconsistent
+    /// with the others.
+    #[error("{}: not a usable vision-language model: {reason}", path.display())]
+    BadModelDir { path: PathBuf, reason: String },
+
     /// An image the vision models cannot take (empty, undecodable).
     #[error("image: {0}")]
     BadImage(String),
@@ -105,6 +111,7 @@ impl InferError {
             InferError::Io { .. } => "io",
             InferError::BadModelFile { .. } => "bad_model_file",
             InferError::BadCheckpoint { .. } => "bad_checkpoint",
+            InferError::BadModelDir { .. } => "bad_model_dir",
             InferError::BadImage(_) => "bad_image",
             InferError::UnsupportedArchitecture(_) => "unsupported_architecture",
             InferError::Tokenizer(_) => "tokenizer",

@@ -477,7 +477,7 @@ impl CandleTextModel {
     }
 }
 
-fn sampler(params: &GenerationParams) -> LogitsProcessor {
+pub(crate) fn sampler(params: &GenerationParams) -> LogitsProcessor {
     let t = params.temperature;
     let sampling = if t <= 0.0 {
         Sampling::ArgMax

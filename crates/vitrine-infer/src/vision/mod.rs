@@ -1,15 +1,18 @@
 //! Photo understanding models. The built-in one is an EfficientNet-Lite0
 //! ImageNet classifier whose weights ship as a legacy PyTorch checkpoint;
 //! [`torch_legacy`] converts that to safetensors once, at fetch time, and
-//! [`efficientnet_lite`] runs it with candle.
+//! [`efficientnet_lite`] runs it with candle. Vision-language models
+//! (Qwen3-VL) answer questions about a photo through [`vlm::VisionModel`].
 
 mod depthwise;
 pub mod efficientnet_lite;
 mod pickle_guard;
 pub mod torch_legacy;
+pub mod vlm;
 
 pub use efficientnet_lite::{preprocess, EfficientNetLite0, INPUT_SIZE, NUM_CLASSES};
 pub use torch_legacy::{convert_pth_to_safetensors, read_legacy_pth};
+pub use vlm::{VisionAnswer, VisionModel, VlmOptions, VlmSource};
 
 use std::path::{Path, PathBuf};
 
