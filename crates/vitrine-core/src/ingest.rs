@@ -46,6 +46,9 @@ pub struct Understanding {
     /// The merchant's title for the product, when given: it names the
     /// product in the store and votes on the category with the photo.
     pub title: Option<String>,
+    /// A vision-language model, when the user configured one: asked for the
+    /// product's category and attributes (facts with source `vision`).
+    pub vlm: Option<crate::vlm_facts::SharedVlm>,
 }
 
 /// Ingest a photo file (colours and cut-out; no classifier).
@@ -121,6 +124,7 @@ struct Analysis {
     cutout_png: Vec<u8>,
     colours: Vec<ColourShare>,
     category: Option<CategoryGuess>,
+    vision: Vec<crate::vlm_facts::VisionFact>,
 }
 
 async fn ingest(
@@ -276,6 +280,18 @@ fn machine_facts(product_id: i64, analysis: &Analysis) -> Vec<NewFact> {
                 }),
             });
         }
+    }
+    for f in &analysis.vision {
+        facts.push(NewFact {
+            product_id,
+            key: f.key.clone(),
+            value: f.value.clone(),
+            label_en: f.en.clone(),
+            label_zh: f.zh.clone(),
+            source: FactSource::Vision,
+            confidence: crate::vlm_facts::VISION_CONFIDENCE,
+            data: json!({}),
+        });
     }
     facts
 }
@@ -464,6 +480,17 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
         },
         _ => None,
     };
+    let vision = match (&understanding.kg, &understanding.vlm) {
+        (Some(kg), Some(vlm)) => match crate::vlm_facts::describe(vlm, kg, &working) {
+            Ok(f) => f,
+            // As with the classifier: the photo is kept with what else we know.
+            Err(e) => {
+                tracing::warn!(file = %label.display(), error = %e, "vision model failed; no vision facts");
+                Vec::new()
+            }
+        },
+        _ => Vec::new(),
+    };
     let mut cutout_png = Vec::new();
     DynamicImage::ImageRgba8(analysis::cutout(&working.to_rgba8()))
         .write_to(&mut Cursor::new(&mut cutout_png), ImageFormat::Png)
@@ -492,6 +519,7 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
         cutout_png,
         colours,
         category,
+        vision,
     })
 }
 
@@ -834,10 +862,12 @@ pub async fn reanalyse(
         blocking(move || write_atomically(&cutout, &bytes)).await?;
     }
     let mut tx = store.begin_write().await?;
-    sqlx::query("DELETE FROM facts WHERE product_id = ? AND source IN ('colour', 'classifier')")
-        .bind(photo.product_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "DELETE FROM facts WHERE product_id = ? AND source IN ('colour', 'classifier', 'vision')",
+    )
+    .bind(photo.product_id)
+    .execute(&mut *tx)
+    .await?;
     for fact in machine_facts(photo.product_id, &analysis) {
         store::insert_fact(&mut tx, &fact).await?;
     }

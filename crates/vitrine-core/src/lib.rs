@@ -15,6 +15,7 @@ pub mod router;
 pub mod store;
 pub mod studio;
 pub mod types;
+pub mod vlm_facts;
 
 pub use error::{CoreError, Result};
 pub use paths::DataDir;

@@ -91,6 +91,28 @@ pub fn prompt_facts(product_name: &str, facts: &[Fact]) -> PromptFacts {
         strip_chat_markup(&hint.join(" "))
     )];
     let mut fact_ids = Vec::new();
+    // Per key, one source speaks: the user's when there are any, else the
+    // source of the most confident fact (measured colours and a sure
+    // classifier over a vision model's guess), so a prompt never carries
+    // two competing categories.
+    let best_source = |key: &str| {
+        facts
+            .iter()
+            .filter(|f| f.key == key)
+            .max_by(|a, b| {
+                let user = |f: &Fact| f.source == crate::types::FactSource::User;
+                user(a)
+                    .cmp(&user(b))
+                    .then(a.confidence.total_cmp(&b.confidence))
+            })
+            .map(|f| f.source)
+    };
+    let facts: Vec<Fact> = facts
+        .iter()
+        .filter(|f| best_source(&f.key) == Some(f.source))
+        .cloned()
+        .collect();
+    let facts = &facts[..];
     let mut colours: Vec<&Fact> = facts.iter().filter(|f| f.key == "colour").collect();
     if colours
         .iter()
@@ -509,6 +531,55 @@ mod tests {
 
     fn generic() -> Marketplace {
         marketplace("generic").unwrap()
+    }
+
+    fn fact(
+        id: i64,
+        key: &str,
+        label: &str,
+        source: crate::types::FactSource,
+        confidence: f32,
+    ) -> Fact {
+        Fact {
+            id,
+            product_id: 1,
+            key: key.into(),
+            value: label.into(),
+            label_en: label.into(),
+            label_zh: label.into(),
+            source,
+            confidence,
+            data: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn one_source_per_key_reaches_the_prompt() {
+        use crate::types::FactSource::{Classifier, User, Vision};
+        let facts = [
+            fact(1, "category", "Hoodies", Classifier, 0.9),
+            fact(2, "category", "Rugs", Vision, 0.5),
+            fact(3, "material", "cotton", Vision, 0.5),
+        ];
+        let p = prompt_facts("x", &facts);
+        assert!(
+            p.lines.iter().any(|l| l == "category: Hoodies"),
+            "{:?}",
+            p.lines
+        );
+        assert!(!p.lines.iter().any(|l| l.contains("Rugs")), "{:?}", p.lines);
+        assert!(p.lines.iter().any(|l| l == "material: cotton"));
+        assert_eq!(p.fact_ids, [1, 3]);
+        // A user's value beats a surer machine.
+        let mut facts = facts.to_vec();
+        facts.push(fact(4, "category", "Sweaters", User, 1.0));
+        let p = prompt_facts("x", &facts);
+        assert!(
+            p.lines.iter().any(|l| l == "category: Sweaters"),
+            "{:?}",
+            p.lines
+        );
+        assert!(!p.lines.iter().any(|l| l.contains("Hoodies")));
     }
 
     #[test]

@@ -132,6 +132,8 @@ pub struct Studio {
     /// The photo classifier, loaded on first use; `None` inside when it is
     /// not installed (or failed to load: photos still get colours).
     classifier: Arc<tokio::sync::OnceCell<Option<Arc<dyn ImageClassifier>>>>,
+    /// A vision-language model the user pointed Vitrine at, if any.
+    vlm: Option<crate::vlm_facts::SharedVlm>,
 }
 
 impl Studio {
@@ -150,7 +152,14 @@ impl Studio {
             router: Router::from_env()?,
             loaded: Arc::new(Mutex::new(None)),
             classifier: Arc::new(tokio::sync::OnceCell::new()),
+            vlm: None,
         })
+    }
+
+    /// Also ask this vision-language model about every analysed photo.
+    pub fn with_vlm(mut self, vlm: crate::vlm_facts::SharedVlm) -> Self {
+        self.vlm = Some(vlm);
+        self
     }
 
     pub fn with_device(mut self, device: DevicePref) -> Self {
@@ -273,6 +282,7 @@ impl Studio {
             kg: Some(Arc::new(self.store.knowledge_graph().await?)),
             classifier: self.classifier().await,
             title: None,
+            vlm: self.vlm.clone(),
         })
     }
 

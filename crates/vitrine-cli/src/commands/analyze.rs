@@ -22,6 +22,10 @@ pub struct AnalyzeArgs {
     /// names the product and votes on its category with the photo
     #[arg(long)]
     title: Option<String>,
+    /// Also ask a vision-language model (Qwen3-VL family): a local
+    /// Hugging Face-format directory, or hf:OWNER/REPO[@REVISION]
+    #[arg(long, env = "VITRINE_VLM", value_name = "DIR|hf:REPO")]
+    vlm: Option<String>,
     /// Print a JSON array (one object per photo) instead of text
     #[arg(long)]
     json: bool,
@@ -50,7 +54,14 @@ pub async fn run(ctx: &Context, args: AnalyzeArgs) -> Result<()> {
     if args.title.is_some() && args.photos.len() > 1 {
         bail!("--title names one product: give one photo with it");
     }
-    let studio = ctx.studio().await?;
+    let mut studio = ctx.studio().await?;
+    if let Some(source) = args.vlm.clone() {
+        let device = ctx.device_pref()?;
+        let vlm =
+            tokio::task::spawn_blocking(move || vitrine_core::vlm_facts::load(&source, device))
+                .await??;
+        studio = studio.with_vlm(vlm);
+    }
     let classifier = studio.classifier_notice().await;
     if let Some(notice) = &classifier {
         eprintln!("note: {notice}");
