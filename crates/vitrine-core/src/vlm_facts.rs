@@ -119,6 +119,29 @@ pub fn facts(kg: &KnowledgeGraph, answer: &Value) -> Vec<VisionFact> {
     out
 }
 
+/// Load a vision-language model from `source`: a local Hugging Face-format
+/// directory, or `hf:OWNER/REPO[@REVISION]` to download it into the Hub
+/// cache. Only the Qwen3-VL family is supported.
+pub fn load(source: &str, device: vitrine_infer::DevicePref) -> Result<SharedVlm> {
+    use vitrine_infer::vision::vlm::{resolve_vlm_source, Qwen3VlModel, VlmSource};
+    let src = match source.strip_prefix("hf:") {
+        Some(rest) => {
+            let (repo, revision) = match rest.split_once('@') {
+                Some((r, v)) => (r.to_string(), Some(v.to_string())),
+                None => (rest.to_string(), None),
+            };
+            VlmSource::Hf { repo, revision }
+        }
+        None => VlmSource::Path(std::path::PathBuf::from(source)),
+    };
+    let dir = resolve_vlm_source(&src)?;
+    let device = vitrine_infer::select_device(device)?;
+    let model = Qwen3VlModel::load(&dir, &device)?;
+    Ok(Arc::new(
+        Mutex::new(Box::new(model) as Box<dyn VisionModel>),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,27 +165,4 @@ mod tests {
         assert_eq!(keys, ["category", "colour", "material"]);
         assert_eq!(f[1].zh, "藏青色");
     }
-}
-
-/// Load a vision-language model from `source`: a local Hugging Face-format
-/// directory, or `hf:OWNER/REPO[@REVISION]` to download it into the Hub
-/// cache. Only the Qwen3-VL family is supported.
-pub fn load(source: &str, device: vitrine_infer::DevicePref) -> Result<SharedVlm> {
-    use vitrine_infer::vision::vlm::{resolve_vlm_source, Qwen3VlModel, VlmSource};
-    let src = match source.strip_prefix("hf:") {
-        Some(rest) => {
-            let (repo, revision) = match rest.split_once('@') {
-                Some((r, v)) => (r.to_string(), Some(v.to_string())),
-                None => (rest.to_string(), None),
-            };
-            VlmSource::Hf { repo, revision }
-        }
-        None => VlmSource::Path(std::path::PathBuf::from(source)),
-    };
-    let dir = resolve_vlm_source(&src)?;
-    let device = vitrine_infer::select_device(device)?;
-    let model = Qwen3VlModel::load(&dir, &device)?;
-    Ok(Arc::new(
-        Mutex::new(Box::new(model) as Box<dyn VisionModel>),
-    ))
 }
