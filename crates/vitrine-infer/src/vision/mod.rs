@@ -1,10 +1,13 @@
 //! Photo understanding models. The built-in one is an EfficientNet-Lite0
 //! ImageNet classifier whose weights ship as a legacy PyTorch checkpoint;
 //! [`torch_legacy`] converts that to safetensors once, at fetch time, and
-//! [`efficientnet_lite`] runs it with candle.
+//! [`efficientnet_lite`] runs it with candle. [`onnx_lowering`] and
+//! [`onnx_runner`] run ONNX vision models through candle-onnx.
 
 mod depthwise;
 pub mod efficientnet_lite;
+pub mod onnx_lowering;
+pub mod onnx_runner;
 mod pickle_guard;
 pub mod torch_legacy;
 
