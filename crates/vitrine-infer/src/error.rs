@@ -39,6 +39,11 @@ pub enum InferError {
     #[error("{}: not a readable PyTorch checkpoint: {reason}", path.display())]
     BadCheckpoint { path: PathBuf, reason: String },
 
+    /// An ONNX model that cannot be read or run (truncated, malformed, or
+    /// using operators the engine cannot evaluate).
+    #[error("{}: not a usable ONNX model: {reason}", path.display())]
+    BadOnnxModel { path: PathBuf, reason: String },
+
     /// An image the vision models cannot take (empty, undecodable).
     #[error("image: {0}")]
     BadImage(String),
@@ -105,6 +110,7 @@ impl InferError {
             InferError::Io { .. } => "io",
             InferError::BadModelFile { .. } => "bad_model_file",
             InferError::BadCheckpoint { .. } => "bad_checkpoint",
+            InferError::BadOnnxModel { .. } => "bad_onnx_model",
             InferError::BadImage(_) => "bad_image",
             InferError::UnsupportedArchitecture(_) => "unsupported_architecture",
             InferError::Tokenizer(_) => "tokenizer",

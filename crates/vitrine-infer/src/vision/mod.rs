@@ -1,17 +1,19 @@
 //! Photo understanding models. The built-in one is an EfficientNet-Lite0
 //! ImageNet classifier whose weights ship as a legacy PyTorch checkpoint;
 //! [`torch_legacy`] converts that to safetensors once, at fetch time, and
-//! [`efficientnet_lite`] runs it with candle. [`onnx_lowering`] and
-//! [`onnx_runner`] run ONNX vision models through candle-onnx.
+//! [`efficientnet_lite`] runs it with candle. [`ocr`] reads the text on
+//! labels and packaging with the PP-OCRv4 ONNX models through candle-onnx.
 
 mod depthwise;
 pub mod efficientnet_lite;
+pub mod ocr;
 pub mod onnx_lowering;
 pub mod onnx_runner;
 mod pickle_guard;
 pub mod torch_legacy;
 
 pub use efficientnet_lite::{preprocess, EfficientNetLite0, INPUT_SIZE, NUM_CLASSES};
+pub use ocr::{OcrLine, OcrModels};
 pub use torch_legacy::{convert_pth_to_safetensors, read_legacy_pth};
 
 use std::path::{Path, PathBuf};
