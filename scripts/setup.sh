@@ -33,7 +33,7 @@ as_root() {
 }
 
 # --- Debian packages ---------------------------------------------------------
-PKGS=(build-essential pkg-config libssl-dev python3 python3-pip python3-venv ca-certificates)
+PKGS=(build-essential pkg-config libssl-dev protobuf-compiler python3 python3-pip python3-venv ca-certificates)
 if [ "$APP" -eq 1 ]; then
   PKGS+=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev)
 fi

@@ -44,6 +44,10 @@ pub enum InferError {
     /// with the others.
     #[error("{}: not a usable vision-language model: {reason}", path.display())]
     BadModelDir { path: PathBuf, reason: String },
+    /// An ONNX model that cannot be read or run (truncated, malformed, or
+    /// using operators the engine cannot evaluate).
+    #[error("{}: not a usable ONNX model: {reason}", path.display())]
+    BadOnnxModel { path: PathBuf, reason: String },
 
     /// An image the vision models cannot take (empty, undecodable).
     #[error("image: {0}")]
@@ -112,6 +116,7 @@ impl InferError {
             InferError::BadModelFile { .. } => "bad_model_file",
             InferError::BadCheckpoint { .. } => "bad_checkpoint",
             InferError::BadModelDir { .. } => "bad_model_dir",
+            InferError::BadOnnxModel { .. } => "bad_onnx_model",
             InferError::BadImage(_) => "bad_image",
             InferError::UnsupportedArchitecture(_) => "unsupported_architecture",
             InferError::Tokenizer(_) => "tokenizer",

@@ -330,7 +330,7 @@ pub fn preprocess(img: &DynamicImage) -> Result<Tensor> {
 }
 
 /// 8-bit RGB, alpha composited onto white with rounding.
-fn rgb8_on_white(img: &DynamicImage) -> image::RgbImage {
+pub(crate) fn rgb8_on_white(img: &DynamicImage) -> image::RgbImage {
     if !img.color().has_alpha() {
         return img.to_rgb8();
     }

@@ -3,14 +3,20 @@
 //! [`torch_legacy`] converts that to safetensors once, at fetch time, and
 //! [`efficientnet_lite`] runs it with candle. Vision-language models
 //! (Qwen3-VL) answer questions about a photo through [`vlm::VisionModel`].
+//! [`ocr`] reads the text on labels and packaging with the PP-OCRv4 ONNX
+//! models through candle-onnx.
 
 mod depthwise;
 pub mod efficientnet_lite;
+pub mod ocr;
+pub mod onnx_lowering;
+pub mod onnx_runner;
 mod pickle_guard;
 pub mod torch_legacy;
 pub mod vlm;
 
 pub use efficientnet_lite::{preprocess, EfficientNetLite0, INPUT_SIZE, NUM_CLASSES};
+pub use ocr::{OcrLine, OcrModels};
 pub use torch_legacy::{convert_pth_to_safetensors, read_legacy_pth};
 pub use vlm::{VisionAnswer, VisionModel, VlmOptions, VlmSource};
 
