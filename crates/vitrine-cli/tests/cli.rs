@@ -203,9 +203,9 @@ fn a_missing_model_names_the_command_that_fetches_it() {
     assert!(o.status.success());
     let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let models = list["models"].as_array().unwrap();
-    // Three text models and the photo classifier.
-    assert_eq!(models.len(), 4);
-    assert_eq!(models.iter().filter(|m| m["role"] == "vision").count(), 1);
+    // Three text models, the photo classifier and the three OCR models.
+    assert_eq!(models.len(), 7);
+    assert_eq!(models.iter().filter(|m| m["role"] == "vision").count(), 4);
     assert!(models.iter().all(|m| m["installed"] == false));
     assert_eq!(list["device"], "cpu");
 }
@@ -752,4 +752,36 @@ fn odd_images_are_analysed_or_refused_with_a_reason() {
         .find(|p| p["file"].as_str().unwrap().ends_with("noise.png"))
         .unwrap();
     assert_eq!(noise["category"]["key"], serde_json::Value::Null, "{noise}");
+}
+
+/// `vitrine analyze --ocr`: the text printed on the label becomes facts
+/// (source ocr); without the OCR models the command says how to fetch them.
+#[test]
+fn analyze_reads_printed_text_with_ocr() {
+    let data = tempfile::tempdir().unwrap();
+    let out = run(vitrine(data.path())
+        .args(["--threads", "2", "analyze", "--json", "--ocr"])
+        .arg(samples().join("wine-bottle-01.png")));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text: Vec<&str> = v["photos"][0]["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["source"] == "ocr")
+        .map(|f| f["value"].as_str().unwrap())
+        .collect();
+    assert!(text.contains(&"750"), "{text:?}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = run(vitrine(data.path())
+        .env("VITRINE_MODELS_DIR", empty.path())
+        .args(["analyze", "--ocr"])
+        .arg(samples().join("wine-bottle-01.png")));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("vitrine models fetch ppocr-v4"),
+        "{}",
+        stderr(&out)
+    );
 }

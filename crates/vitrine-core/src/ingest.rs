@@ -35,6 +35,8 @@ const MAX_DECODE_BYTES: u64 = 1024 * 1024 * 1024;
 /// Colours covering less of the product than this are noise, not facts.
 pub const MIN_COLOUR_SHARE: f32 = 0.05;
 pub const MAX_COLOUR_FACTS: usize = 4;
+/// Lines of printed text kept as facts.
+pub const MAX_TEXT_FACTS: usize = 8;
 
 /// What ingest uses beyond the pixels: the knowledge graph and, when
 /// installed, the photo classifier. Without them a photo still gets its
@@ -49,6 +51,9 @@ pub struct Understanding {
     /// A vision-language model, when the user configured one: asked for the
     /// product's category and attributes (facts with source `vision`).
     pub vlm: Option<crate::vlm_facts::SharedVlm>,
+    /// The OCR models, when asked for: the text printed on the product
+    /// (facts with source `ocr`, key `text`).
+    pub ocr: Option<Arc<vitrine_infer::vision::OcrModels>>,
 }
 
 /// Ingest a photo file (colours and cut-out; no classifier).
@@ -125,6 +130,7 @@ struct Analysis {
     colours: Vec<ColourShare>,
     category: Option<CategoryGuess>,
     vision: Vec<crate::vlm_facts::VisionFact>,
+    text: Vec<vitrine_infer::vision::OcrLine>,
 }
 
 async fn ingest(
@@ -291,6 +297,23 @@ fn machine_facts(product_id: i64, analysis: &Analysis) -> Vec<NewFact> {
             source: FactSource::Vision,
             confidence: crate::vlm_facts::VISION_CONFIDENCE,
             data: json!({}),
+        });
+    }
+    // The longest lines first: brand names and product words, before
+    // stray numbers. Text is data for the prompt, never instructions.
+    let mut lines: Vec<&vitrine_infer::vision::OcrLine> = analysis.text.iter().collect();
+    lines.sort_by_key(|l| std::cmp::Reverse(l.text.chars().count()));
+    for l in lines.into_iter().take(MAX_TEXT_FACTS) {
+        let text: String = l.text.chars().take(120).collect();
+        facts.push(NewFact {
+            product_id,
+            key: "text".into(),
+            value: text.clone(),
+            label_en: text.clone(),
+            label_zh: text,
+            source: FactSource::Ocr,
+            confidence: l.confidence,
+            data: json!({ "bbox": l.bbox }),
         });
     }
     facts
@@ -491,6 +514,13 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
         },
         _ => Vec::new(),
     };
+    let text = match &understanding.ocr {
+        Some(ocr) => ocr.read_text(&working).unwrap_or_else(|e| {
+            tracing::warn!(file = %label.display(), error = %e, "OCR failed; no text facts");
+            Vec::new()
+        }),
+        None => Vec::new(),
+    };
     let mut cutout_png = Vec::new();
     DynamicImage::ImageRgba8(analysis::cutout(&working.to_rgba8()))
         .write_to(&mut Cursor::new(&mut cutout_png), ImageFormat::Png)
@@ -520,6 +550,7 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
         colours,
         category,
         vision,
+        text,
     })
 }
 
@@ -863,7 +894,7 @@ pub async fn reanalyse(
     }
     let mut tx = store.begin_write().await?;
     sqlx::query(
-        "DELETE FROM facts WHERE product_id = ? AND source IN ('colour', 'classifier', 'vision')",
+        "DELETE FROM facts WHERE product_id = ? AND source IN ('colour', 'classifier', 'vision', 'ocr')",
     )
     .bind(photo.product_id)
     .execute(&mut *tx)

@@ -134,6 +134,8 @@ pub struct Studio {
     classifier: Arc<tokio::sync::OnceCell<Option<Arc<dyn ImageClassifier>>>>,
     /// A vision-language model the user pointed Vitrine at, if any.
     vlm: Option<crate::vlm_facts::SharedVlm>,
+    /// The OCR models, when the user asked for printed text.
+    ocr: Option<Arc<vitrine_infer::vision::OcrModels>>,
 }
 
 impl Studio {
@@ -153,7 +155,16 @@ impl Studio {
             loaded: Arc::new(Mutex::new(None)),
             classifier: Arc::new(tokio::sync::OnceCell::new()),
             vlm: None,
+            ocr: None,
         })
+    }
+
+    /// Also read the text printed on each analysed photo (PP-OCRv4; about
+    /// 1.5 s a photo on one core, so only when asked).
+    pub fn with_ocr(mut self) -> Result<Self> {
+        let dir = self.models.dir().join(vitrine_infer::vision::ocr::OCR_DIR);
+        self.ocr = Some(Arc::new(vitrine_infer::vision::OcrModels::load(&dir)?));
+        Ok(self)
     }
 
     /// Also ask this vision-language model about every analysed photo.
@@ -283,6 +294,7 @@ impl Studio {
             classifier: self.classifier().await,
             title: None,
             vlm: self.vlm.clone(),
+            ocr: self.ocr.clone(),
         })
     }
 

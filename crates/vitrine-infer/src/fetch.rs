@@ -69,7 +69,7 @@ pub fn fetch_model(
 ) -> Result<PathBuf> {
     let dest = store.path_for(spec);
     if store.is_installed(spec) {
-        if spec.role == crate::manifest::Role::Vision {
+        if crate::vision::converted_at_fetch(spec) {
             crate::vision::ensure_converted(spec, store)?;
         }
         on_event(FetchEvent::AlreadyInstalled {
@@ -81,7 +81,7 @@ pub fn fetch_model(
 
     if let Some(file) = &opts.from_file {
         let path = install_from_parts(spec, store, &[PartSource::File(file.clone())], on_event)?;
-        if spec.role == crate::manifest::Role::Vision {
+        if crate::vision::converted_at_fetch(spec) {
             crate::vision::ensure_converted(spec, store)?;
         }
         on_event(FetchEvent::Installed {
@@ -122,7 +122,7 @@ pub fn fetch_model(
         // A vision checkpoint is converted once, here, so loading it later
         // never waits on the conversion.
         let result = result.and_then(|path| {
-            if spec.role == crate::manifest::Role::Vision {
+            if crate::vision::converted_at_fetch(spec) {
                 crate::vision::ensure_converted(spec, store)?;
             }
             Ok(path)
@@ -287,9 +287,15 @@ fn install_from_parts(
     on_event: &mut dyn FnMut(FetchEvent),
 ) -> Result<PathBuf> {
     let dest = store.path_for(spec);
-    let dir = store.dir();
+    // A model's file may sit in a folder of its own (the OCR models do).
+    let dir = dest.parent().unwrap_or(store.dir());
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| spec.id.clone());
     let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", spec.file))
+        .prefix(&format!(".{name}."))
         .suffix(".partial")
         .tempfile_in(dir)
         .map_err(io_err(dir))?;

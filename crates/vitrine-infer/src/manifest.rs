@@ -55,6 +55,10 @@ pub struct ModelSpec {
     pub default: bool,
     /// Tried in order by `vitrine models fetch`.
     pub sources: Vec<Source>,
+    /// Models fetched together under one name (the three OCR models are
+    /// `ppocr-v4`): `vitrine models fetch GROUP` installs them all.
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,10 +138,15 @@ impl Manifest {
                     m.id
                 )));
             }
-            // The file name becomes a path under the models dir.
-            if m.file.contains(['/', '\\']) || m.file.starts_with('.') {
+            // The file name becomes a path under the models dir: plain
+            // names, at most one folder deep, nothing hidden or upward.
+            let parts: Vec<&str> = m.file.split('/').collect();
+            if m.file.contains('\\')
+                || parts.len() > 2
+                || parts.iter().any(|p| p.is_empty() || p.starts_with('.'))
+            {
                 return Err(bad(format!(
-                    "model `{}`: file must be a plain file name",
+                    "model `{}`: file must be a plain file name, or folder/name",
                     m.id
                 )));
             }
@@ -184,6 +193,26 @@ impl Manifest {
     /// choose among.
     pub fn text_models(&self) -> impl Iterator<Item = &ModelSpec> {
         self.models.iter().filter(|m| m.is_text())
+    }
+
+    /// The models `name` stands for: the model with that id, else every
+    /// model of the group of that name.
+    pub fn resolve(&self, name: &str) -> Result<Vec<&ModelSpec>> {
+        if let Ok(m) = self.get(name) {
+            return Ok(vec![m]);
+        }
+        let group: Vec<&ModelSpec> = self
+            .models
+            .iter()
+            .filter(|m| m.group.as_deref() == Some(name))
+            .collect();
+        if group.is_empty() {
+            return Err(self.get(name).err().unwrap_or(InferError::UnknownModel {
+                id: name.to_string(),
+                known: self.ids().join(", "),
+            }));
+        }
+        Ok(group)
     }
 
     pub fn ids(&self) -> Vec<&str> {

@@ -77,14 +77,22 @@ pub async fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
                     .default_model()
                     .ok_or_else(|| anyhow::anyhow!("no default model"))?
                     .clone()];
-                v.extend(manifest.models.iter().filter(|m| !m.is_text()).cloned());
+                v.extend(
+                    manifest
+                        .models
+                        .iter()
+                        .filter(|m| m.architecture == vitrine_core::photo_classifier::ARCHITECTURE)
+                        .cloned(),
+                );
                 v
             } else if ids.iter().any(|i| i == "all") {
                 manifest.models.clone()
             } else {
-                ids.iter()
-                    .map(|id| manifest.get(id).cloned())
-                    .collect::<Result<_, _>>()?
+                let mut v = Vec::new();
+                for id in &ids {
+                    v.extend(manifest.resolve(id)?.into_iter().cloned());
+                }
+                v
             };
             if from.is_some() && specs.len() != 1 {
                 anyhow::bail!("--from installs exactly one model; name it");

@@ -29,6 +29,12 @@ use crate::error::{InferError, Result};
 use crate::manifest::ModelSpec;
 use crate::registry::ModelStore;
 
+/// Whether a manifest model is a checkpoint converted at fetch time (the
+/// EfficientNet-Lite0 classifier; other vision models are used as fetched).
+pub fn converted_at_fetch(spec: &ModelSpec) -> bool {
+    spec.role == crate::manifest::Role::Vision && spec.architecture == "efficientnet-lite0"
+}
+
 /// The converted weights' file name beside an installed checkpoint.
 pub const CONVERTED_FILE: &str = "efficientnet-lite0.safetensors";
 
