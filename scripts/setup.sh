@@ -38,7 +38,8 @@ if [ "$APP" -eq 1 ]; then
   PKGS+=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev)
 fi
 if [ "$TEST_DEPS" -eq 1 ]; then
-  PKGS+=(xvfb xauth webkit2gtk-driver)
+  # mesa-vulkan-drivers gives lavapipe, the software Vulkan the render tests use.
+  PKGS+=(xvfb xauth webkit2gtk-driver mesa-vulkan-drivers libvulkan1)
 fi
 if command -v dpkg-query >/dev/null; then
   MISSING=()
