@@ -85,6 +85,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::cache::CacheCommand,
     },
+    /// A 3D try-on preview of a product photo on a mannequin
+    Tryon(commands::tryon::TryOnArgs),
     /// Benchmark the engine against llama.cpp on the same GGUF files
     Bench(bench::BenchArgs),
     /// One timed engine run for `vitrine bench` (reads a request on stdin)
@@ -129,6 +131,7 @@ fn main() -> ExitCode {
             Command::Samples { command } => commands::samples::run(&ctx, command).await,
             Command::Cache { command } => commands::cache::run(&ctx, command).await,
             Command::Kg { command } => commands::kg::run(&ctx, command).await,
+            Command::Tryon(args) => commands::tryon::run(&ctx, args).await,
             Command::Bench(args) => bench::run(&ctx, args).await,
             Command::BenchWorker => bench::worker(&ctx),
         }

@@ -74,23 +74,29 @@ impl Renderer {
     }
 
     pub fn with_adapter(choice: AdapterChoice) -> Result<Renderer> {
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-        desc.backends = wgpu::Backends::VULKAN | wgpu::Backends::GL;
-        let instance = wgpu::Instance::new(desc);
-        let request = |force_fallback_adapter| {
-            pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-                power_preference: wgpu::PowerPreference::HighPerformance,
-                force_fallback_adapter,
-                compatible_surface: None,
-                apply_limit_buckets: false,
-            }))
-            .ok()
-        };
-        let adapter = match choice {
-            AdapterChoice::Auto => request(false).or_else(|| request(true)),
-            AdapterChoice::Software => request(true),
-        }
-        .ok_or(RenderError::NoAdapter)?;
+        // Vulkan first (lavapipe when there is no GPU), the path the tests
+        // pin down; GL only when Vulkan offers nothing at all.
+        let adapter = [wgpu::Backends::VULKAN, wgpu::Backends::GL]
+            .into_iter()
+            .find_map(|backends| {
+                let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+                desc.backends = backends;
+                let instance = wgpu::Instance::new(desc);
+                let request = |force_fallback_adapter| {
+                    pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+                        power_preference: wgpu::PowerPreference::HighPerformance,
+                        force_fallback_adapter,
+                        compatible_surface: None,
+                        apply_limit_buckets: false,
+                    }))
+                    .ok()
+                };
+                match choice {
+                    AdapterChoice::Auto => request(false).or_else(|| request(true)),
+                    AdapterChoice::Software => request(true),
+                }
+            })
+            .ok_or(RenderError::NoAdapter)?;
         let adapter_info = adapter.get_info();
         tracing::info!(adapter = %adapter_info.name, backend = ?adapter_info.backend, "render adapter");
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {

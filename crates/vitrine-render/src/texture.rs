@@ -58,3 +58,24 @@ pub fn dominant_colour(photo: &RgbaImage) -> Option<[u8; 3]> {
         .max_by_key(|(n, _)| *n)
         .map(|(n, s)| [(s[0] / n) as u8, (s[1] / n) as u8, (s[2] / n) as u8])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_photos_are_scaled_down_and_transparency_becomes_the_fill() {
+        let photo = RgbaImage::from_fn(10_000, 20, |x, _| {
+            if x < 5_000 {
+                Rgba([255, 0, 0, 255])
+            } else {
+                Rgba([0, 0, 0, 0])
+            }
+        });
+        let out = prepare_photo(&photo, [0, 0, 255]);
+        assert_eq!(out.dimensions(), (MAX_TEXTURE_SIDE, 4));
+        assert_eq!(out.get_pixel(10, 1).0, [255, 0, 0, 255]);
+        assert_eq!(out.get_pixel(MAX_TEXTURE_SIDE - 10, 1).0, [0, 0, 255, 255]);
+        assert_eq!(dominant_colour(&photo), Some([255, 0, 0]));
+    }
+}

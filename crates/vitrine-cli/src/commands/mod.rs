@@ -8,6 +8,7 @@ pub mod models;
 pub mod products;
 pub mod route;
 pub mod samples;
+pub mod tryon;
 
 use std::path::PathBuf;
 
