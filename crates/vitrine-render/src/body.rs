@@ -130,12 +130,14 @@ impl Body {
             s(0.52, hips_a, hips_b),
             s(0.62, waist_a, waist_b),
             s(0.72, chest_a, chest_b),
-            s(0.78, shoulder_a, chest_b * shoulder_k / 0.55 * 0.85),
-            s(0.815, shoulder_a * 0.55, chest_b * 0.6),
+            s(0.77, shoulder_a, chest_b * shoulder_k / 0.55 * 0.85),
+            // The shoulder slopes down from the neck rather than stepping.
+            s(0.795, shoulder_a * 0.88, chest_b * 0.72),
+            s(0.815, shoulder_a * 0.6, chest_b * 0.6),
             s(0.835, neck, neck),
             s(0.87, neck, neck),
         ];
-        let shoulder = Vec3::new(shoulder_a * 0.92, 0.785 * h, 0.0);
+        let shoulder = Vec3::new(shoulder_a * 0.86, 0.765 * h, 0.0);
         let wrist = Vec3::new(shoulder_a * 0.92 + 0.10 * h, 0.47 * h, 0.02 * h);
         Body {
             height: h,
