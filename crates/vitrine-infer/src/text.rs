@@ -477,6 +477,56 @@ impl CandleTextModel {
     }
 }
 
+/// One decoding step's choice, shared by text and vision-language
+/// generation: penalise recent repeats, mask what the constraint forbids
+/// (its time added to `constraint_time`), sample.
+pub(crate) fn choose_next(
+    logits: Tensor,
+    generated: &[u32],
+    params: &GenerationParams,
+    constraint: Option<&mut JsonConstraint>,
+    sampler: &mut LogitsProcessor,
+    constraint_time: &mut Duration,
+) -> Result<u32> {
+    let logits = if params.repeat_penalty != 1.0 && !generated.is_empty() {
+        let from = generated.len().saturating_sub(params.repeat_last_n);
+        candle_transformers::utils::apply_repeat_penalty(
+            &logits,
+            params.repeat_penalty,
+            &generated[from..],
+        )?
+    } else {
+        logits
+    };
+    let logits = match constraint {
+        Some(c) => {
+            let masking = Instant::now();
+            let mut values = logits.to_vec1::<f32>()?;
+            c.mask_logits(&mut values)?;
+            let masked = Tensor::from_vec(values, logits.dims1()?, logits.device())?;
+            *constraint_time += masking.elapsed();
+            masked
+        }
+        None => logits,
+    };
+    Ok(sampler.sample(&logits)?)
+}
+
+/// Tell the constraint which token was chosen (its time added to
+/// `constraint_time`).
+pub(crate) fn accept_token(
+    constraint: Option<&mut JsonConstraint>,
+    token: u32,
+    constraint_time: &mut Duration,
+) -> Result<()> {
+    if let Some(c) = constraint {
+        let consuming = Instant::now();
+        c.consume(&[token])?;
+        *constraint_time += consuming.elapsed();
+    }
+    Ok(())
+}
+
 pub(crate) fn sampler(params: &GenerationParams) -> LogitsProcessor {
     let t = params.temperature;
     let sampling = if t <= 0.0 {
@@ -556,44 +606,27 @@ impl TextModel for CandleTextModel {
             if step == 0 {
                 prompt_time = start.elapsed();
             }
-            let logits = if params.repeat_penalty != 1.0 && !generated.is_empty() {
-                let from = generated.len().saturating_sub(params.repeat_last_n);
-                candle_transformers::utils::apply_repeat_penalty(
-                    &logits,
-                    params.repeat_penalty,
-                    &generated[from..],
-                )?
-            } else {
-                logits
-            };
-            let masking = Instant::now();
-            let logits = match &params.json_schema {
-                Some(schema) => {
-                    if constraint.is_none() {
-                        constraint =
-                            Some(self.new_constraint(schema, logits.dims1()?, &prefill_ids)?);
-                    }
-                    let mut values = logits.to_vec1::<f32>()?;
-                    if let Some(c) = constraint.as_mut() {
-                        c.mask_logits(&mut values)?;
-                    }
-                    Tensor::from_vec(values, logits.dims1()?, logits.device())?
+            if constraint.is_none() {
+                if let Some(schema) = &params.json_schema {
+                    let building = Instant::now();
+                    constraint =
+                        Some(self.new_constraint(schema, logits.dims1()?, &prefill_ids)?);
+                    constraint_time += building.elapsed();
                 }
-                None => logits,
-            };
-            if params.json_schema.is_some() {
-                constraint_time += masking.elapsed();
             }
-            let next = sampler.sample(&logits)?;
+            let next = choose_next(
+                logits,
+                &generated,
+                params,
+                constraint.as_mut(),
+                &mut sampler,
+                &mut constraint_time,
+            )?;
             if self.tokenizer.is_stop(next) {
                 stop = StopReason::EndOfTurn;
                 break;
             }
-            if let Some(c) = constraint.as_mut() {
-                let consuming = Instant::now();
-                c.consume(&[next])?;
-                constraint_time += consuming.elapsed();
-            }
+            accept_token(constraint.as_mut(), next, &mut constraint_time)?;
             generated.push(next);
             next_input = vec![next];
 

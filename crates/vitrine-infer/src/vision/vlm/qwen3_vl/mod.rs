@@ -29,7 +29,7 @@ use super::hf_dir::{read_json, ModelDir};
 use super::{VisionAnswer, VisionModel, VisionTimings, VlmOptions, DEFAULT_MAX_PIXELS};
 use crate::constrained::{ConstraintFactory, JsonConstraint};
 use crate::error::{InferError, Result};
-use crate::text::{sampler, CancelToken, GenerationParams, StopReason};
+use crate::text::{accept_token, choose_next, sampler, CancelToken, GenerationParams, StopReason};
 
 /// Qwen's chat markers.
 const IM_START: &str = "<|im_start|>";
@@ -414,36 +414,19 @@ impl Qwen3VlModel {
                 logits = self.text.forward(x, &[[next_pos; 3]], None, cancel)?;
                 next_pos += 1;
             }
-            let penalised = if params.repeat_penalty != 1.0 && !generated.is_empty() {
-                let from = generated.len().saturating_sub(params.repeat_last_n);
-                candle_transformers::utils::apply_repeat_penalty(
-                    &logits,
-                    params.repeat_penalty,
-                    &generated[from..],
-                )?
-            } else {
-                logits.clone()
-            };
-            let choice = match constraint.as_mut() {
-                Some(c) => {
-                    let masking = Instant::now();
-                    let mut values = penalised.to_vec1::<f32>()?;
-                    c.mask_logits(&mut values)?;
-                    t.constraint += masking.elapsed();
-                    let n = values.len();
-                    sampler.sample(&Tensor::from_vec(values, n, &Device::Cpu)?)?
-                }
-                None => sampler.sample(&penalised)?,
-            };
+            let choice = choose_next(
+                logits.clone(),
+                &generated,
+                params,
+                constraint.as_mut(),
+                &mut sampler,
+                &mut t.constraint,
+            )?;
             if self.stop_ids.contains(&choice) {
                 stop = StopReason::EndOfTurn;
                 break;
             }
-            if let Some(c) = constraint.as_mut() {
-                let consuming = Instant::now();
-                c.consume(&[choice])?;
-                t.constraint += consuming.elapsed();
-            }
+            accept_token(constraint.as_mut(), choice, &mut t.constraint)?;
             generated.push(choice);
             if constraint.as_ref().is_some_and(JsonConstraint::is_done) {
                 stop = StopReason::EndOfTurn;
