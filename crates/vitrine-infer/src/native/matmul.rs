@@ -236,18 +236,7 @@ pub fn matmul_with(
                 }
             }
         };
-        match pool {
-            Some(pool) if pool.current_num_threads() > 1 && panels >= 4 => {
-                let threads = pool.current_num_threads();
-                let chunk = panels.div_ceil(threads * 4).max(1);
-                pool.install(|| {
-                    (0..panels.div_ceil(chunk))
-                        .into_par_iter()
-                        .for_each(|c| run(c * chunk, ((c + 1) * chunk).min(panels)))
-                });
-            }
-            _ => run(0, panels),
-        }
+        split(pool, panels, 4, 1, run);
         return;
     }
     let run = |r0: usize, r1: usize| {
@@ -288,17 +277,30 @@ pub fn matmul_with(
             }
         }
     };
+    split(pool, w.rows, 64, 16, run);
+}
+
+/// Run `run(start, end)` over `0..units`: inline with no pool, one thread
+/// or fewer than `min_units`; else in chunks of at least `min_chunk`, a few
+/// per thread so units of unequal cost even out.
+fn split(
+    pool: Option<&rayon::ThreadPool>,
+    units: usize,
+    min_units: usize,
+    min_chunk: usize,
+    run: impl Fn(usize, usize) + Sync,
+) {
     match pool {
-        Some(pool) if pool.current_num_threads() > 1 && w.rows >= 64 => {
-            let threads = pool.current_num_threads();
-            // A few chunks per thread even out rows of unequal cost.
-            let chunk = w.rows.div_ceil(threads * 4).max(16);
+        Some(pool) if pool.current_num_threads() > 1 && units >= min_units => {
+            let chunk = units
+                .div_ceil(pool.current_num_threads() * 4)
+                .max(min_chunk);
             pool.install(|| {
-                (0..w.rows.div_ceil(chunk))
+                (0..units.div_ceil(chunk))
                     .into_par_iter()
-                    .for_each(|c| run(c * chunk, ((c + 1) * chunk).min(w.rows)))
+                    .for_each(|c| run(c * chunk, ((c + 1) * chunk).min(units)))
             });
         }
-        _ => run(0, w.rows),
+        _ => run(0, units),
     }
 }
