@@ -178,37 +178,28 @@ pub fn categorise_with_title(
             category: kg.imagenet_category(i).map(|c| c.key.clone()),
         })
         .collect();
-    // Mass per category, counting each class for its category and every
-    // ancestor, so a parent gathers what its children split.
+    // Mass per category: (key, mass, depth).
     let mut mass: Vec<(String, f32, usize)> = Vec::new();
-    for c in &classes {
-        let Some(key) = &c.category else { continue };
+    // `amount` counts for `key` and every ancestor, so a parent gathers
+    // what its children split.
+    let mut add = |key: &str, amount: f32| {
         for cat in kg.ancestors(key) {
-            let depth = cat.key.matches('.').count();
             match mass.iter_mut().find(|(k, _, _)| *k == cat.key) {
-                Some(m) => m.1 += c.probability,
-                None => mass.push((cat.key.clone(), c.probability, depth)),
+                Some(m) => m.1 += amount,
+                None => mass.push((cat.key.clone(), amount, cat.key.matches('.').count())),
             }
+        }
+    };
+    for c in &classes {
+        if let Some(key) = &c.category {
+            add(key, c.probability);
         }
     }
     let named = title.map(|t| title_categories(kg, t)).unwrap_or_default();
+    for key in &named {
+        add(key, TITLE_WEIGHT / named.len() as f32);
+    }
     if !named.is_empty() {
-        let share = TITLE_WEIGHT / named.len() as f32;
-        let mut title_mass: Vec<(String, f32, usize)> = Vec::new();
-        for key in &named {
-            for cat in kg.ancestors(key) {
-                match title_mass.iter_mut().find(|(k, _, _)| *k == cat.key) {
-                    Some(m) => m.1 += share,
-                    None => title_mass.push((cat.key.clone(), share, cat.key.matches('.').count())),
-                }
-            }
-        }
-        for (k, v, d) in title_mass {
-            match mass.iter_mut().find(|(x, _, _)| *x == k) {
-                Some(m) => m.1 += v,
-                None => mass.push((k, v, d)),
-            }
-        }
         for m in &mut mass {
             m.1 /= 1.0 + TITLE_WEIGHT;
         }

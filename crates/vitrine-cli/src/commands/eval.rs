@@ -84,7 +84,9 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
         eprintln!("note: {notice}");
     }
     let understanding = studio.understanding().await?;
-    let kg = studio.store().knowledge_graph().await?;
+    let Some(kg) = understanding.kg.clone() else {
+        anyhow::bail!("no knowledge graph");
+    };
     let top = |key: &str| key.split('.').next().unwrap_or(key).to_string();
     let mut cases = Vec::new();
     let mut missing = 0;
