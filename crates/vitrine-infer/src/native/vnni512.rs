@@ -28,6 +28,20 @@ unsafe fn halves(p: *const u8) -> __m512 {
     _mm512_cvtph_ps(_mm256_loadu_si256(p as *const __m256i))
 }
 
+/// Eight groups of 4-bit values from four 64-byte vectors: group `g` in the
+/// low nibbles of vector `g`, group `g + 4` in its high nibbles.
+#[inline(always)]
+unsafe fn nibbles(qs: *const u8) -> [__m512i; 8] {
+    let m4 = _mm512_set1_epi8(0x0F);
+    let mut w = [_mm512_setzero_si512(); 8];
+    for g in 0..4 {
+        let x = load(qs.add(64 * g));
+        w[g] = _mm512_and_si512(x, m4);
+        w[g + 4] = _mm512_and_si512(_mm512_srli_epi16::<4>(x), m4);
+    }
+    w
+}
+
 /// Four bytes at `p` in every 32-bit lane (the compiler folds this into the
 /// multiply-add's broadcast memory operand).
 #[inline(always)]
@@ -81,7 +95,6 @@ unsafe fn legacy<const T: usize, const KIND: u8>(
 ) {
     let nb = a.cols / 32;
     let bb = [16 * 34, 16 * 18, 16 * 20, 16 * 22][KIND as usize];
-    let m4 = _mm512_set1_epi8(0x0F);
     let h5 = _mm512_set1_epi8(0x10);
     let (aq, ad, asum, anis) = (
         a.q.as_ptr() as *const u8,
@@ -102,11 +115,7 @@ unsafe fn legacy<const T: usize, const KIND: u8>(
             }
             _ => {
                 let qs = b.add([0, 32, 64, 96][KIND as usize]);
-                for g in 0..4 {
-                    let x = load(qs.add(64 * g));
-                    w[g] = _mm512_and_si512(x, m4);
-                    w[g + 4] = _mm512_and_si512(_mm512_srli_epi16::<4>(x), m4);
-                }
+                w = nibbles(qs);
                 if KIND == 3 {
                     for g in 0..4 {
                         let lo =
@@ -149,7 +158,6 @@ unsafe fn q4k<const T: usize>(
     stride: usize,
 ) {
     let nb = a.cols / 256;
-    let m4 = _mm512_set1_epi8(0x0F);
     let (aq, ad, ab32) = (
         a.q.as_ptr() as *const u8,
         a.d.as_ptr(),
@@ -179,12 +187,7 @@ unsafe fn q4k<const T: usize>(
         for j in 0..8 {
             let sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(b.add(64 + 16 * j) as *const __m128i));
             let qs = b.add(320 + 256 * j);
-            let mut w = [_mm512_setzero_si512(); 8];
-            for g in 0..4 {
-                let x = load(qs.add(64 * g));
-                w[g] = _mm512_and_si512(x, m4);
-                w[g + 4] = _mm512_and_si512(_mm512_srli_epi16::<4>(x), m4);
-            }
+            let w = nibbles(qs);
             for t in 0..T {
                 let ap = aq.add(((t0 + t) * nb + i) * 256 + 32 * j);
                 let s = dot_groups::<8>(_mm512_setzero_si512(), &w, ap);
