@@ -85,6 +85,7 @@ describe("source badges", () => {
     expect(sourceText(fact({ source: "vision", confidence: 0.9 }))).toBe("vision model 90%");
     expect(sourceText(fact({ source: "ocr" }))).toBe("text on the product");
     expect(sourceText(fact({ source: "import" }))).toBe("imported");
+    expect(sourceText(fact({ source: "import", data: { from: "title", named: null } }))).toBe("product title");
   });
 
   it("carry text for screen readers", () => {

@@ -53,12 +53,18 @@ export function sourceText(fact: Fact): string {
     case "ocr":
       return "text on the product";
     case "import":
-      return "imported";
+      return fromTitle(fact) ? "product title" : "imported";
     case "user":
       return "you";
     default:
       return String(fact.source);
   }
+}
+
+/** Whether an imported fact was read from the product's title ("Navy Polo Shirt"). */
+function fromTitle(fact: Fact): boolean {
+  const data = fact.data;
+  return typeof data === "object" && data !== null && (data as { from?: unknown }).from === "title";
 }
 
 /** A fact's source as a badge; screen readers hear "Source: classifier 53%". */

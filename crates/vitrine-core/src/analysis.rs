@@ -79,7 +79,7 @@ pub struct CategoryGuess {
 
 /// Lowercase words separated by single spaces, padded with a space at each
 /// end, so names match as whole words ("t-shirt" → " t shirt ").
-fn words(s: &str) -> String {
+pub(crate) fn words(s: &str) -> String {
     let mut out = String::from(" ");
     for w in s
         .to_lowercase()

@@ -37,6 +37,34 @@ pub struct ColourName {
     pub en: String,
     pub zh: String,
     pub rgb: [u8; 3],
+    #[serde(default)]
+    pub synonyms_en: Vec<String>,
+    #[serde(default)]
+    pub synonyms_zh: Vec<String>,
+    /// The basic colour this is a shade of (navy → blue); `None` when it is
+    /// one itself.
+    #[serde(default)]
+    pub family: Option<String>,
+    /// `"metallic"` for gold and silver: a finish, never named from pixels.
+    #[serde(default)]
+    pub finish: Option<String>,
+}
+
+impl ColourName {
+    /// The basic colour this shade belongs to: its `family`, else itself.
+    pub fn family(&self) -> &str {
+        self.family.as_deref().unwrap_or(&self.key)
+    }
+
+    /// A finish (gold, silver) rather than a flat colour.
+    pub fn is_metallic(&self) -> bool {
+        self.finish.as_deref() == Some("metallic")
+    }
+}
+
+/// The vocabulary entry with this key.
+pub fn by_key(key: &str) -> Option<&'static ColourName> {
+    VOCABULARY.names.iter().find(|c| c.key == key)
 }
 
 #[derive(Deserialize)]
@@ -66,7 +94,8 @@ pub fn vocabulary() -> &'static [ColourName] {
     &VOCABULARY.names
 }
 
-/// The vocabulary entry perceptually nearest to an sRGB colour (CIEDE2000).
+/// The flat colour of the vocabulary perceptually nearest to an sRGB
+/// colour (CIEDE2000); metallic finishes are never the answer.
 pub fn nearest_name(rgb: [u8; 3]) -> &'static ColourName {
     nearest(Lab::from_srgb(rgb))
 }
@@ -76,6 +105,9 @@ fn nearest(lab: Lab) -> &'static ColourName {
     let mut best = 0;
     let mut best_d = f32::INFINITY;
     for (i, v) in vocab.lab.iter().enumerate() {
+        if vocab.names[i].is_metallic() {
+            continue;
+        }
         let d = ciede2000(lab, *v);
         // Strict `<` keeps the earlier entry on ties: deterministic.
         if d < best_d {
@@ -585,9 +617,31 @@ mod tests {
         assert_eq!(keys.len(), v.len(), "duplicate keys");
         for c in v {
             assert!(!c.en.is_empty() && !c.zh.is_empty(), "{}", c.key);
-            // Every swatch must be named after itself, or the entry is unreachable.
-            assert_eq!(nearest_name(c.rgb).key, c.key, "swatch of {}", c.key);
+            // Every flat colour's swatch must be named after itself, or the
+            // entry is unreachable from photos.
+            if c.is_metallic() {
+                assert_ne!(nearest_name(c.rgb).key, c.key, "metallic {}", c.key);
+            } else {
+                assert_eq!(nearest_name(c.rgb).key, c.key, "swatch of {}", c.key);
+            }
+            // A family is a basic colour of the vocabulary, not a shade.
+            let family = by_key(c.family()).map(|f| f.family());
+            assert_eq!(family, Some(c.family()), "family of {}", c.key);
         }
+        // A synonym names one colour only, or reading titles is ambiguous.
+        let mut names: Vec<String> = v
+            .iter()
+            .flat_map(|c| {
+                std::iter::once(c.en.to_lowercase())
+                    .chain(c.synonyms_en.iter().map(|s| s.to_lowercase()))
+                    .chain(std::iter::once(c.zh.clone()))
+                    .chain(c.synonyms_zh.iter().cloned())
+            })
+            .collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all, "a name is used by two colours");
     }
 
     #[test]
@@ -608,7 +662,8 @@ mod tests {
             ("#121095", "royal_blue"),
             ("#ff8c00", "orange"),
             ("#808080", "grey"),
-            ("#c0c0c0", "silver"),
+            // Metallics are finishes; pixels name their flat colour.
+            ("#c0c0c0", "white"),
             ("#333333", "charcoal"),
             ("#ffff00", "yellow"),
             ("#ffa500", "orange"),
@@ -621,7 +676,7 @@ mod tests {
             ("#40e0d0", "turquoise"),
             ("#add8e6", "light_blue"),
             ("#228b22", "green"),
-            ("#d4af37", "gold"),
+            ("#d4af37", "yellow"),
             ("#ecba47", "yellow"),
             ("#b35d0d", "orange"),
             ("#e3dddf", "white"),

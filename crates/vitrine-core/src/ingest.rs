@@ -19,6 +19,7 @@ use crate::error::{CoreError, Result};
 use crate::kg::KnowledgeGraph;
 use crate::paths::DataDir;
 use crate::store::{self, NewFact, NewPhoto, Store};
+use crate::title_facts::{self, TitleFact};
 use crate::types::{ColourShare, FactSource, IngestOutcome};
 
 /// Largest file accepted, in bytes.
@@ -131,6 +132,7 @@ struct Analysis {
     category: Option<CategoryGuess>,
     vision: Vec<crate::vlm_facts::VisionFact>,
     text: Vec<vitrine_infer::vision::OcrLine>,
+    title: Vec<TitleFact>,
 }
 
 async fn ingest(
@@ -286,6 +288,18 @@ fn machine_facts(product_id: i64, analysis: &Analysis) -> Vec<NewFact> {
                 }),
             });
         }
+    }
+    for f in &analysis.title {
+        facts.push(NewFact {
+            product_id,
+            key: f.attribute.clone(),
+            value: f.value.key.clone(),
+            label_en: f.value.en.clone(),
+            label_zh: f.value.zh.clone(),
+            source: FactSource::Import,
+            confidence: title_facts::TITLE_CONFIDENCE,
+            data: json!({ "from": "title", "named": f.named }),
+        });
     }
     for f in &analysis.vision {
         facts.push(NewFact {
@@ -521,6 +535,15 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
         }),
         None => Vec::new(),
     };
+    let title = match (&understanding.kg, understanding.title.as_deref()) {
+        (Some(kg), Some(t)) => title_facts::title_facts(
+            kg,
+            t,
+            category.as_ref().and_then(|g| g.key.as_deref()),
+            &colours,
+        ),
+        _ => Vec::new(),
+    };
     let mut cutout_png = Vec::new();
     DynamicImage::ImageRgba8(analysis::cutout(&working.to_rgba8()))
         .write_to(&mut Cursor::new(&mut cutout_png), ImageFormat::Png)
@@ -551,6 +574,7 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
         category,
         vision,
         text,
+        title,
     })
 }
 
@@ -845,6 +869,8 @@ pub struct PhotoReport {
     pub height: u32,
     pub colours: Vec<ColourShare>,
     pub category: Option<CategoryGuess>,
+    /// What the title (if given) states.
+    pub title: Vec<TitleFact>,
 }
 
 /// Analyse a photo file as ingest would, storing nothing.
@@ -859,6 +885,7 @@ pub async fn analyse_file(path: &Path, understanding: &Understanding) -> Result<
             height: a.height,
             colours: a.colours,
             category: a.category,
+            title: a.title,
         })
     })
     .await
@@ -899,6 +926,20 @@ pub async fn reanalyse(
     .bind(photo.product_id)
     .execute(&mut *tx)
     .await?;
+    // A new title replaces what the old one stated; without one they stay.
+    if understanding
+        .title
+        .as_deref()
+        .is_some_and(|t| !t.trim().is_empty())
+    {
+        sqlx::query(
+            "DELETE FROM facts WHERE product_id = ? AND source = 'import' \
+             AND json_extract(data, '$.from') = 'title'",
+        )
+        .bind(photo.product_id)
+        .execute(&mut *tx)
+        .await?;
+    }
     for fact in machine_facts(photo.product_id, &analysis) {
         store::insert_fact(&mut tx, &fact).await?;
     }

@@ -386,8 +386,8 @@ impl KnowledgeGraph {
                     key: c.key.clone(),
                     en: c.en.clone(),
                     zh: c.zh.clone(),
-                    synonyms_en: Vec::new(),
-                    synonyms_zh: Vec::new(),
+                    synonyms_en: c.synonyms_en.clone(),
+                    synonyms_zh: c.synonyms_zh.clone(),
                 })
                 .collect(),
             Some(a) => a.values.clone(),

@@ -14,6 +14,7 @@ pub mod photo_classifier;
 pub mod router;
 pub mod store;
 pub mod studio;
+pub mod title_facts;
 pub mod types;
 pub mod vlm_facts;
 

@@ -91,18 +91,17 @@ pub fn prompt_facts(product_name: &str, facts: &[Fact]) -> PromptFacts {
         strip_chat_markup(&hint.join(" "))
     )];
     let mut fact_ids = Vec::new();
-    // Per key, one source speaks: the user's when there are any, else the
-    // source of the most confident fact (measured colours and a sure
-    // classifier over a vision model's guess), so a prompt never carries
-    // two competing categories.
+    // Per key, one source speaks: the user's when there are any, then the
+    // merchant's own data (title, import), else the source of the most
+    // confident fact (measured colours and a sure classifier over a vision
+    // model's guess), so a prompt never carries two competing categories.
     let best_source = |key: &str| {
         facts
             .iter()
             .filter(|f| f.key == key)
             .max_by(|a, b| {
-                let user = |f: &Fact| f.source == crate::types::FactSource::User;
-                user(a)
-                    .cmp(&user(b))
+                authority(a)
+                    .cmp(&authority(b))
                     .then(a.confidence.total_cmp(&b.confidence))
             })
             .map(|f| f.source)
@@ -113,20 +112,9 @@ pub fn prompt_facts(product_name: &str, facts: &[Fact]) -> PromptFacts {
         .cloned()
         .collect();
     let facts = &facts[..];
+    // One source per key already; within it the larger share first.
     let mut colours: Vec<&Fact> = facts.iter().filter(|f| f.key == "colour").collect();
-    if colours
-        .iter()
-        .any(|f| f.source == crate::types::FactSource::User)
-    {
-        colours.retain(|f| f.source == crate::types::FactSource::User);
-    }
-    // User edits win; then the larger share first.
-    colours.sort_by(|a, b| {
-        let user = |f: &Fact| f.source == crate::types::FactSource::User;
-        user(b)
-            .cmp(&user(a))
-            .then(b.confidence.total_cmp(&a.confidence))
-    });
+    colours.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     if !colours.is_empty() {
         // Shares order the colours but stay out of the prompt: models copy
         // numbers like "65% royal blue" into the text.
@@ -166,6 +154,16 @@ pub fn prompt_facts(product_name: &str, facts: &[Fact]) -> PromptFacts {
         lines,
         fact_ids,
         dominant_colour,
+    }
+}
+
+/// How much a source's word counts, before confidence: the user's edits,
+/// then what the merchant supplied, then the machine's guesses.
+fn authority(f: &Fact) -> u8 {
+    match f.source {
+        crate::types::FactSource::User => 2,
+        crate::types::FactSource::Import => 1,
+        _ => 0,
     }
 }
 

@@ -594,3 +594,70 @@ async fn cutout_is_stored_and_user_facts_survive_reanalysis() {
         prompt.lines
     );
 }
+
+#[tokio::test]
+async fn the_title_states_facts_that_outrank_the_photo_and_follow_a_new_title() {
+    let env = Env::new().await;
+    // A grey product on white: the photo alone says grey.
+    let img = RgbImage::from_fn(160, 160, |x, y| {
+        if (40..120).contains(&x) && (30..130).contains(&y) {
+            Rgb([120, 120, 120])
+        } else {
+            Rgb([250, 250, 250])
+        }
+    });
+    let path = env.file(
+        "hoodie.png",
+        &encode(&DynamicImage::ImageRgb8(img), ImageFormat::Png),
+    );
+    let kg = std::sync::Arc::new(vitrine_core::kg::KnowledgeGraph::builtin().unwrap());
+    let with_title = |t: &str| Understanding {
+        kg: Some(kg.clone()),
+        title: Some(t.into()),
+        ..Understanding::default()
+    };
+    let out = vitrine_core::ingest::ingest_path_with(
+        &env.store,
+        &env.dirs,
+        &path,
+        &with_title("Navy Blue Hoodie"),
+    )
+    .await
+    .unwrap();
+    let from_title: Vec<_> = out
+        .facts
+        .iter()
+        .filter(|f| f.source == FactSource::Import)
+        .collect();
+    assert_eq!(from_title.len(), 1, "{:?}", out.facts);
+    assert_eq!(from_title[0].value, "navy");
+    assert_eq!(from_title[0].data["from"], "title");
+    let prompt = vitrine_core::listing::prompt_facts("hoodie", &out.facts);
+    assert_eq!(prompt.dominant_colour.unwrap().0, "navy");
+
+    // A new title replaces what the old one said; the photo's facts stay.
+    let again = reanalyse(
+        &env.store,
+        &env.dirs,
+        &out.photo,
+        &with_title("白色连帽卫衣"),
+    )
+    .await
+    .unwrap();
+    let from_title: Vec<_> = again
+        .facts
+        .iter()
+        .filter(|f| f.source == FactSource::Import)
+        .map(|f| f.value.as_str())
+        .collect();
+    assert_eq!(from_title, ["white"]);
+    assert!(again.facts.iter().any(|f| f.source == FactSource::Colour));
+    // Re-analysis without a title keeps what the last title said.
+    let again = reanalyse(&env.store, &env.dirs, &out.photo, &Understanding::default())
+        .await
+        .unwrap();
+    assert!(again
+        .facts
+        .iter()
+        .any(|f| f.source == FactSource::Import && f.value == "white"));
+}

@@ -55,6 +55,10 @@ struct Case {
     /// With the label's title as well (absent without a title).
     with_title: Option<String>,
     with_title_top_level_ok: bool,
+    /// The product's colour with the title: a colour it names, else the
+    /// photo's.
+    with_title_colour: Option<String>,
+    with_title_colour_ok: bool,
 }
 
 #[derive(Serialize)]
@@ -70,6 +74,7 @@ struct Report {
     titled: usize,
     with_title_top_level_accuracy: f64,
     with_title_leaf_accuracy: f64,
+    with_title_colour_accuracy: f64,
     cases: Vec<Case>,
 }
 
@@ -100,21 +105,27 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
             continue;
         }
         let r = vitrine_core::ingest::analyse_file(&path, &understanding).await?;
-        let with_title = match &l.title {
+        let got = r.category.as_ref().and_then(|g| g.key.clone());
+        let got_colour = r.colours.first().map(|c| c.key.clone());
+        let (with_title, with_title_colour) = match &l.title {
             Some(t) => {
                 let mut u = understanding.clone();
                 u.title = Some(t.clone());
                 let r = vitrine_core::ingest::analyse_file(&path, &u).await?;
-                Some(
-                    r.category
-                        .and_then(|g| g.key)
-                        .unwrap_or_else(|| "unknown".into()),
-                )
+                let colour = r
+                    .title
+                    .iter()
+                    .find(|f| f.attribute == "colour")
+                    .map(|f| f.value.key.clone())
+                    .or_else(|| got_colour.clone());
+                let category = r
+                    .category
+                    .and_then(|g| g.key)
+                    .unwrap_or_else(|| "unknown".into());
+                (Some(category), colour)
             }
-            None => None,
+            None => (None, None),
         };
-        let got = r.category.as_ref().and_then(|g| g.key.clone());
-        let got_colour = r.colours.first().map(|c| c.key.clone());
         cases.push(Case {
             file: l.file.clone(),
             top_level_ok: got.as_deref().map(top) == Some(top(&l.category)),
@@ -129,6 +140,8 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
             got_category: got,
             with_title_top_level_ok: with_title.as_deref().map(top) == Some(top(&l.category)),
             with_title,
+            with_title_colour_ok: with_title_colour.as_deref() == Some(l.colour.as_str()),
+            with_title_colour,
             colour_ok: got_colour.as_deref() == Some(l.colour.as_str()),
             expected_colour: l.colour.clone(),
             got_colour,
@@ -144,6 +157,7 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
         .filter(|c| c.with_title.as_deref() == Some(c.expected_category.as_str()))
         .count() as f64
         / tn;
+    let t_colour = titled.iter().filter(|c| c.with_title_colour_ok).count() as f64 / tn;
     let report = Report {
         photos: cases.len(),
         missing_files: missing,
@@ -155,6 +169,7 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
         titled: titled.len(),
         with_title_top_level_accuracy: t_top,
         with_title_leaf_accuracy: t_leaf,
+        with_title_colour_accuracy: t_colour,
         cases,
     };
     if json {
@@ -172,16 +187,22 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
     );
     if report.titled > 0 {
         println!(
-            "with their titles ({} photos): top-level category {:.1}% · leaf category {:.1}%",
+            "with their titles ({} photos): top-level category {:.1}% · leaf category {:.1}% · colour {:.1}%",
             report.titled,
             report.with_title_top_level_accuracy * 100.0,
-            report.with_title_leaf_accuracy * 100.0
+            report.with_title_leaf_accuracy * 100.0,
+            report.with_title_colour_accuracy * 100.0
         );
     }
     let wrong: Vec<&Case> = report
         .cases
         .iter()
-        .filter(|c| !c.top_level_ok || !c.leaf_ok || !c.colour_ok)
+        .filter(|c| {
+            !c.top_level_ok
+                || !c.leaf_ok
+                || !c.colour_ok
+                || (c.with_title.is_some() && !c.with_title_colour_ok)
+        })
         .collect();
     if !wrong.is_empty() {
         println!("\nconfusions (expected → got):");
@@ -200,11 +221,15 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
                         .unwrap_or_default()
                 ));
             }
-            if !c.colour_ok {
+            if !c.colour_ok || (c.with_title.is_some() && !c.with_title_colour_ok) {
                 parts.push(format!(
-                    "colour {} → {}",
+                    "colour {} → {}{}",
                     c.expected_colour,
-                    c.got_colour.as_deref().unwrap_or("none")
+                    c.got_colour.as_deref().unwrap_or("none"),
+                    c.with_title_colour
+                        .as_deref()
+                        .map(|w| format!("; with title → {w}"))
+                        .unwrap_or_default()
                 ));
             }
             println!("  {}: {}", c.file, parts.join("; "));
