@@ -256,6 +256,7 @@ pub async fn generate_listing(
         model: model.filter(|m| !m.is_empty()),
         params: Some(params),
         use_cache: true,
+        brand: None,
     };
     let draft = studio
         .generate_listing(request, on_event, guard.token())

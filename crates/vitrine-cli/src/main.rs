@@ -60,6 +60,14 @@ enum Command {
         #[command(subcommand)]
         command: commands::products::ProductsCommand,
     },
+    /// Check a draft or a file: marketplace limits, banned words,
+    /// contradictions with the facts, unsupported specs, language, brand
+    Check(commands::check::CheckArgs),
+    /// Brand profiles: import, list, show, export
+    Brand {
+        #[command(subcommand)]
+        command: commands::brand::BrandCommand,
+    },
     /// Drafts in the store
     Drafts {
         #[command(subcommand)]
@@ -127,6 +135,8 @@ fn main() -> ExitCode {
             Command::Eval { command } => commands::eval::run(&ctx, command).await,
             Command::Products { command } => commands::products::run(&ctx, command).await,
             Command::Drafts { command } => commands::drafts::run(&ctx, command).await,
+            Command::Check(args) => commands::check::run(&ctx, args).await,
+            Command::Brand { command } => commands::brand::run(&ctx, command).await,
             Command::Models { command } => commands::models::run(&ctx, command).await,
             Command::Samples { command } => commands::samples::run(&ctx, command).await,
             Command::Cache { command } => commands::cache::run(&ctx, command).await,

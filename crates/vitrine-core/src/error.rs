@@ -68,6 +68,13 @@ pub enum CoreError {
     #[error("the model's output was not a valid listing after {attempts} attempts: {reason}")]
     InvalidModelOutput { attempts: u32, reason: String },
 
+    /// Approval refused: the draft's current text has blocking findings.
+    #[error("draft {draft_id} cannot be approved: {}", .problems.join("; "))]
+    Blocked {
+        draft_id: i64,
+        problems: Vec<String>,
+    },
+
     #[error("cancelled")]
     Cancelled,
 
@@ -95,6 +102,7 @@ impl CoreError {
             CoreError::ModelNotInstalled { .. } => "model_not_installed",
             CoreError::NoModelInstalled => "no_model_installed",
             CoreError::InvalidModelOutput { .. } => "invalid_model_output",
+            CoreError::Blocked { .. } => "blocked",
             CoreError::Cancelled => "cancelled",
             CoreError::Task(_) => "task",
         }

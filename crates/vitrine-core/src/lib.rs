@@ -2,15 +2,19 @@
 //! It calls `vitrine-infer` for models and knows nothing of the UI.
 
 pub mod analysis;
+pub mod brand;
 pub mod cache;
+pub mod checks;
 pub mod colours;
 pub mod error;
 pub mod ingest;
 pub mod kg;
 mod kg_store;
 pub mod listing;
+pub mod mentions;
 pub mod paths;
 pub mod photo_classifier;
+pub mod provenance;
 pub mod router;
 pub mod store;
 pub mod studio;

@@ -272,6 +272,24 @@ impl Store {
         Ok(draft)
     }
 
+    /// Set a draft's status (`draft`, `approved`…); callers check first
+    /// that the change is allowed.
+    pub async fn set_draft_status(&self, id: i64, status: &str) -> Result<Draft> {
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query("UPDATE drafts SET status = ?, updated_at = ? WHERE id = ?")
+            .bind(status)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(CoreError::NotFound { kind: "draft", id });
+        }
+        let draft = load_draft(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(draft)
+    }
+
     /// A draft with all its versions, oldest first.
     pub async fn draft(&self, id: i64) -> Result<Draft> {
         let mut conn = self.pool.acquire().await?;

@@ -13,14 +13,18 @@ use vitrine_infer::{
 };
 
 use crate::analysis::ImageClassifier;
+use crate::brand::BrandProfile;
 use crate::cache;
+use crate::checks;
 use crate::error::{CoreError, Result};
 use crate::ingest::Understanding;
 use crate::listing::{self, Lang};
 use crate::paths::DataDir;
 use crate::router::{self, RouteDecision, RouteRequest, Router, TaskKind};
 use crate::store::Store;
-use crate::types::{Draft, IngestOutcome, Listing, ProductDetail, ProductSummary, Provenance};
+use crate::types::{
+    Draft, DraftRules, IngestOutcome, Listing, ProductDetail, ProductSummary, Provenance,
+};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -38,6 +42,9 @@ pub struct ListingRequest {
     /// Answer from the generation cache when an identical request was
     /// answered before (same model file, prompt, parameters and seed).
     pub use_cache: bool,
+    /// A stored brand profile's name: its voice and words go into the
+    /// prompt, its rules into the checks.
+    pub brand: Option<String>,
 }
 
 /// Progress of a generation, streamed to the CLI and the app.
@@ -328,6 +335,107 @@ impl Studio {
         self.store.product(id).await
     }
 
+    /// Check a draft's current version against its product's facts, its
+    /// marketplace and the brand it was written for (when that brand is
+    /// still stored).
+    pub async fn check_draft(&self, id: i64) -> Result<Vec<checks::Finding>> {
+        let draft = self.store.draft(id).await?;
+        let Some(current) = draft.versions.last() else {
+            return Ok(Vec::new());
+        };
+        let brand_name = draft
+            .versions
+            .iter()
+            .rev()
+            .find_map(|v| v.provenance.as_ref()?.rules.as_ref()?.brand.clone());
+        self.check_listing(
+            &current.listing,
+            Some(draft.product_id),
+            &draft.marketplace,
+            &draft.lang,
+            brand_name.as_deref(),
+        )
+        .await
+    }
+
+    /// Check a listing (a draft's, or one from a file), against a product's
+    /// facts when one is given.
+    pub async fn check_listing(
+        &self,
+        listing: &Listing,
+        product_id: Option<i64>,
+        marketplace: &str,
+        lang: &str,
+        brand: Option<&str>,
+    ) -> Result<Vec<checks::Finding>> {
+        let input = self
+            .check_input(product_id, marketplace, lang, brand)
+            .await?;
+        Ok(checks::check_listing(listing, &input.context()))
+    }
+
+    /// Check plain text (a script, a summary, any copy) as one field.
+    pub async fn check_text(
+        &self,
+        text: &str,
+        product_id: Option<i64>,
+        lang: &str,
+        brand: Option<&str>,
+    ) -> Result<Vec<checks::Finding>> {
+        let input = self.check_input(product_id, "generic", lang, brand).await?;
+        let fields = [checks::FieldText {
+            field: "text".into(),
+            text,
+        }];
+        Ok(checks::check_fields(&fields, &input.context()))
+    }
+
+    async fn check_input(
+        &self,
+        product_id: Option<i64>,
+        marketplace: &str,
+        lang: &str,
+        brand: Option<&str>,
+    ) -> Result<CheckInput> {
+        let (name, facts) = match product_id {
+            Some(id) => {
+                let p = self.store.product(id).await?;
+                (p.name, p.facts)
+            }
+            None => (String::new(), Vec::new()),
+        };
+        Ok(CheckInput {
+            mp: listing::marketplace(marketplace)?,
+            lang: Lang::parse(lang)?,
+            name,
+            facts,
+            brand: match brand {
+                Some(b) => Some(self.store.brand(b).await?),
+                None => None,
+            },
+            kg: self.store.knowledge_graph().await?,
+        })
+    }
+
+    /// Approve a draft: its current text is checked again (a person's edit
+    /// may have fixed, or caused, a problem) and approval is refused while
+    /// a blocking finding stands.
+    pub async fn approve_draft(&self, id: i64) -> Result<Draft> {
+        let findings = self.check_draft(id).await?;
+        let blocking: Vec<String> = findings
+            .iter()
+            .filter(|f| f.severity == checks::Severity::Blocking)
+            .map(checks::Finding::describe)
+            .collect();
+        if !blocking.is_empty() {
+            return Err(CoreError::Blocked {
+                draft_id: id,
+                problems: blocking,
+            });
+        }
+        self.store.set_draft_status(id, "approved").await
+    }
+
     pub async fn draft(&self, id: i64) -> Result<Draft> {
         self.store.draft(id).await
     }
@@ -377,8 +485,13 @@ impl Studio {
         let lang = Lang::parse(&req.lang)?;
         let mp = listing::marketplace(&req.marketplace)?;
         let product = self.store.product(req.product_id).await?;
+        let brand = match req.brand.as_deref() {
+            Some(name) => Some(self.store.brand(name).await?),
+            None => None,
+        };
+        let kg = self.store.knowledge_graph().await?;
         let mut params = req.params.clone().unwrap_or_else(listing_params);
-        params.json_schema = Some(listing::schema(&mp));
+        params.json_schema = Some(listing::schema(&mp, lang));
         let facts = listing::prompt_facts(&product.name, &product.facts);
         let (engine, route) = match &self.backend {
             Backend::Local => {
@@ -386,7 +499,10 @@ impl Studio {
                     &RouteRequest {
                         task: TaskKind::Listing,
                         input_chars: router::prompt_chars(&listing::build_messages(
-                            &facts, &mp, lang,
+                            &facts,
+                            &mp,
+                            lang,
+                            brand.as_ref(),
                         )),
                         products: 1,
                         languages: vec![lang.code().to_string()],
@@ -431,9 +547,13 @@ impl Studio {
         let task = tokio::task::spawn_blocking(move || {
             run_listing(
                 &mut generator,
-                &product,
-                &mp_for_task,
-                lang,
+                &ListingJob {
+                    product: &product,
+                    mp: &mp_for_task,
+                    lang,
+                    brand: brand.as_ref(),
+                    kg: &kg,
+                },
                 &params,
                 &mut on_event,
             )
@@ -623,19 +743,69 @@ impl Generator {
     }
 }
 
+/// What a check needs, loaded once.
+struct CheckInput {
+    mp: listing::Marketplace,
+    lang: Lang,
+    name: String,
+    facts: Vec<crate::types::Fact>,
+    brand: Option<BrandProfile>,
+    kg: crate::kg::KnowledgeGraph,
+}
+
+impl CheckInput {
+    fn context(&self) -> checks::Context<'_> {
+        checks::Context {
+            marketplace: &self.mp,
+            lang: self.lang,
+            facts: &self.facts,
+            product_name: &self.name,
+            kg: Some(&self.kg),
+            brand: self.brand.as_ref(),
+        }
+    }
+}
+
+/// What one listing is written for and checked against.
+struct ListingJob<'a> {
+    product: &'a ProductDetail,
+    mp: &'a listing::Marketplace,
+    lang: Lang,
+    brand: Option<&'a BrandProfile>,
+    kg: &'a crate::kg::KnowledgeGraph,
+}
+
+/// Generation attempts per listing: the first and one repair. A third
+/// rarely fixes what the second did not, and a draft that still has
+/// problems is stored with the findings that say why.
+const LISTING_ATTEMPTS: u32 = 2;
+
 fn run_listing(
     generator: &mut Generator,
-    product: &ProductDetail,
-    mp: &listing::Marketplace,
-    lang: Lang,
+    job: &ListingJob,
     params: &GenerationParams,
     on_event: &mut Box<dyn FnMut(GenerationEvent) + Send>,
 ) -> Result<(Listing, Provenance)> {
+    let ListingJob {
+        product,
+        mp,
+        lang,
+        brand,
+        kg,
+    } = *job;
     let facts = listing::prompt_facts(&product.name, &product.facts);
-    let mut messages = listing::build_messages(&facts, mp, lang);
+    let mut messages = listing::build_messages(&facts, mp, lang, brand);
     let prompt_sha256 = hex::encode(Sha256::digest(
         serde_json::to_vec(&messages).map_err(|e| CoreError::Task(e.to_string()))?,
     ));
+    let ctx = checks::Context {
+        marketplace: mp,
+        lang,
+        facts: &product.facts,
+        product_name: &product.name,
+        kg: Some(kg),
+        brand,
+    };
 
     let mut attempts = 0u32;
     let mut prefix = listing::RESPONSE_PREFIX.to_string();
@@ -671,8 +841,18 @@ fn run_listing(
         let reply = format!("{prefix}{}", answer.text);
         let (listing, check) =
             listing::parse_and_validate(&reply, mp, facts.dominant_colour.as_ref());
+        let findings = listing
+            .as_ref()
+            .map(|l| checks::check_listing(l, &ctx))
+            .unwrap_or_default();
+        let clean = check.errors.is_empty() && !checks::has_blocking(&findings);
         match listing {
-            Some(listing) if check.errors.is_empty() => {
+            Some(listing) if clean || attempts >= LISTING_ATTEMPTS => {
+                // What is still wrong is stored with the draft, so nobody
+                // approves it unaware.
+                let mut findings = findings;
+                findings.extend(check.errors.iter().map(|e| structure_finding(e)));
+                let fields = checks::listing_fields(&listing);
                 let provenance = Provenance {
                     model_id: generator.engine.model_id(),
                     model_sha256: generator.engine.fingerprint(),
@@ -687,22 +867,42 @@ fn run_listing(
                     cached: all_cached,
                     warnings: check.warnings,
                     route: None,
+                    trace: crate::provenance::trace(&fields, &product.facts, Some(kg)),
+                    findings,
+                    rules: Some(DraftRules {
+                        marketplace: mp.id.clone(),
+                        lang: lang.code().to_string(),
+                        brand: brand.map(|b| b.name.clone()),
+                        brand_sha256: brand.and_then(|b| {
+                            serde_json::to_vec(b)
+                                .ok()
+                                .map(|j| hex::encode(Sha256::digest(j)))
+                        }),
+                        rules_sha256: crate::provenance::rules_sha256(),
+                    }),
                 };
                 return Ok((listing, provenance));
             }
-            _ if attempts >= 2 => {
+            None if attempts >= LISTING_ATTEMPTS => {
                 return Err(CoreError::InvalidModelOutput {
                     attempts,
                     reason: check.errors.join("; "),
                 });
             }
             _ => {
-                tracing::info!(problems = ?check.errors, "asking the model to repair its listing");
+                let mut problems = check.errors.clone();
+                problems.extend(
+                    findings
+                        .iter()
+                        .filter(|f| f.severity == checks::Severity::Blocking)
+                        .map(checks::Finding::describe),
+                );
+                tracing::info!(?problems, "asking the model to repair its listing");
                 on_event(GenerationEvent::Retry {
-                    reason: check.errors.join("; "),
+                    reason: problems.join("; "),
                 });
                 messages.push(ChatMessage::assistant(reply));
-                messages.push(listing::repair_message(&check.errors));
+                messages.push(listing::repair_message(&problems));
                 let missing_colour = check
                     .errors
                     .iter()
@@ -711,6 +911,21 @@ fn run_listing(
                     listing::repair_prefix(facts.dominant_colour.as_ref(), lang, missing_colour);
             }
         }
+    }
+}
+
+/// A problem with the listing's shape (an empty field, the main colour
+/// unnamed) as a blocking finding.
+fn structure_finding(problem: &str) -> checks::Finding {
+    checks::Finding {
+        check: checks::CheckKind::Limits,
+        rule: "structure".into(),
+        severity: checks::Severity::Blocking,
+        field: "listing".into(),
+        span: None,
+        excerpt: String::new(),
+        explanation: problem.to_string(),
+        suggestion: Some("Regenerate, or edit the draft.".into()),
     }
 }
 

@@ -3,13 +3,15 @@
 //! words, so they outrank what the photo suggests (source `import`, data
 //! `from = "title"`), but never the user's edits.
 //!
-//! Words that belong to the category's own name are not read as values:
-//! "Red Wine" and "白葡萄酒" name a kind of wine, not a colour.
+//! Words that belong to the category's own name are not read as values
+//! (`crate::mentions`): "Red Wine" and "白葡萄酒" name a kind of wine, not a
+//! colour.
 
 use serde::Serialize;
 
 use crate::colours;
 use crate::kg::{AttrValue, KnowledgeGraph};
+use crate::mentions;
 use crate::types::ColourShare;
 
 /// Confidence of a fact read from the title: above any photo guess (a
@@ -39,7 +41,7 @@ pub fn title_facts(
     category: Option<&str>,
     photo_colours: &[ColourShare],
 ) -> Vec<TitleFact> {
-    let masked = Masked::new(kg, title);
+    let masked = mentions::category_spans(kg, title);
     let mut attributes = vec!["colour".to_string()];
     if let Some(c) = category {
         for a in kg.attributes_for(c) {
@@ -50,7 +52,8 @@ pub fn title_facts(
     }
     let mut out = Vec::new();
     for attribute in attributes {
-        for value in masked.values(&kg.values(&attribute)) {
+        let named = mentions::find(title, &kg.values(&attribute), &masked);
+        for value in named.into_iter().map(|m| m.value) {
             let mut fact = TitleFact {
                 attribute: attribute.clone(),
                 value,
@@ -99,112 +102,6 @@ fn keep_photo_shade(fact: &mut TitleFact, photo_colours: &[ColourShare]) {
             };
         }
     }
-}
-
-/// A title with every category name and synonym blanked out, in two forms:
-/// lowercase English words between single spaces, and the raw text for
-/// Chinese (which has no word boundaries).
-struct Masked {
-    words: String,
-    raw: String,
-}
-
-/// Blanked-out text: no name contains it, so nothing matches across it.
-const BLANK: char = '#';
-
-impl Masked {
-    fn new(kg: &KnowledgeGraph, title: &str) -> Self {
-        let mut words = crate::analysis::words(title);
-        let mut raw = title.to_string();
-        let mut en: Vec<String> = Vec::new();
-        let mut zh: Vec<&str> = Vec::new();
-        for c in kg.categories() {
-            en.extend(
-                std::iter::once(&c.en)
-                    .chain(&c.synonyms_en)
-                    .map(|n| crate::analysis::words(n))
-                    .filter(|w| w.trim().len() > 1),
-            );
-            zh.extend(
-                std::iter::once(&c.zh)
-                    .chain(&c.synonyms_zh)
-                    .map(String::as_str)
-                    .filter(|n| !n.is_empty()),
-            );
-        }
-        // Matched against the unmasked text, so overlapping names ("red
-        // wine" and "wine glass" in "red wine glass") are all blanked.
-        blank_all(&mut words, en.iter().map(|w| w.as_str()), true);
-        blank_all(&mut raw, zh.into_iter(), false);
-        Masked { words, raw }
-    }
-
-    /// The values named, in order of appearance; where names overlap the
-    /// longest wins ("navy blue" is navy, not also blue).
-    fn values(&self, values: &[AttrValue]) -> Vec<AttrValue> {
-        // (start, end, value index); English positions come before Chinese.
-        let mut hits: Vec<(usize, usize, usize)> = Vec::new();
-        let offset = self.words.len();
-        for (i, v) in values.iter().enumerate() {
-            for n in std::iter::once(&v.en).chain(&v.synonyms_en) {
-                let w = crate::analysis::words(n);
-                if w.trim().is_empty() {
-                    continue;
-                }
-                for (at, _) in self.words.match_indices(w.as_str()) {
-                    hits.push((at, at + w.len(), i));
-                }
-            }
-            for n in std::iter::once(&v.zh).chain(&v.synonyms_zh) {
-                if n.is_empty() {
-                    continue;
-                }
-                for (at, _) in self.raw.match_indices(n.as_str()) {
-                    hits.push((offset + at, offset + at + n.len(), i));
-                }
-            }
-        }
-        hits.sort_by_key(|&(s, e, _)| (std::cmp::Reverse(e - s), s));
-        let mut taken: Vec<(usize, usize, usize)> = Vec::new();
-        for h in hits {
-            // English hits share their bounding spaces; overlap means more.
-            if !taken.iter().any(|t| h.0 + 1 < t.1 && t.0 + 1 < h.1) {
-                taken.push(h);
-            }
-        }
-        taken.sort_by_key(|&(s, _, _)| s);
-        let mut out: Vec<AttrValue> = Vec::new();
-        for (_, _, i) in taken {
-            if !out.iter().any(|v| v.key == values[i].key) {
-                out.push(values[i].clone());
-            }
-        }
-        out
-    }
-}
-
-/// Blank every occurrence of every name in `text`, one blank per char so
-/// offsets keep meaning. `padded`: the names are space-padded words (" t
-/// shirt "), whose padding stays so the words around them still match.
-fn blank_all<'a>(text: &mut String, names: impl Iterator<Item = &'a str>, padded: bool) {
-    let mut hidden = vec![false; text.len()];
-    for name in names {
-        let inner = if padded { name.trim_matches(' ') } else { name };
-        let skip = if padded { 1 } else { 0 };
-        let mut from = 0;
-        // Not `match_indices`: side-by-side words share their padding space.
-        while let Some(at) = text[from..].find(name) {
-            let start = from + at + skip;
-            for h in &mut hidden[start..start + inner.len()] {
-                *h = true;
-            }
-            from = start + inner.len();
-        }
-    }
-    *text = text
-        .char_indices()
-        .map(|(i, c)| if hidden[i] { BLANK } else { c })
-        .collect();
 }
 
 #[cfg(test)]

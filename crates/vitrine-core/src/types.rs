@@ -133,6 +133,10 @@ pub struct Listing {
     pub bullets: Vec<String>,
     pub description: String,
     pub keywords: Vec<String>,
+    /// The marketplace's own fields (Shopify's `seo_title`,
+    /// `seo_description`, `image_alt`), by name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extra: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,6 +180,32 @@ pub struct Provenance {
     /// pin. Absent in drafts made before the router.
     #[serde(default)]
     pub route: Option<RouteDecision>,
+    /// What the checks found in the stored text; a blocking finding keeps
+    /// the draft from approval. Empty in drafts made before the checks.
+    #[serde(default)]
+    pub findings: Vec<crate::checks::Finding>,
+    /// The rules the draft was written and checked under.
+    #[serde(default)]
+    pub rules: Option<DraftRules>,
+    /// Which facts each sentence of the copy uses.
+    #[serde(default)]
+    pub trace: Vec<crate::provenance::SentenceTrace>,
+}
+
+/// The rules behind a draft: marketplace profile, brand profile and the
+/// wording rules' version, so a reviewer can tell what it was held to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftRules {
+    pub marketplace: String,
+    pub lang: String,
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// sha256 of the brand profile as used (it may change later).
+    #[serde(default)]
+    pub brand_sha256: Option<String>,
+    /// sha256 of `assets/compliance/wording.toml` and
+    /// `assets/marketplaces.toml` as built in.
+    pub rules_sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

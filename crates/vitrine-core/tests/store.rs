@@ -28,6 +28,7 @@ fn listing(title: &str) -> Listing {
         bullets: vec!["Soft cotton".into(), "Machine washable".into()],
         description: "A hoodie.".into(),
         keywords: vec!["hoodie".into()],
+        extra: Default::default(),
     }
 }
 
@@ -46,6 +47,9 @@ fn provenance() -> Provenance {
         cached: false,
         warnings: vec![],
         route: Some(route()),
+        findings: Vec::new(),
+        rules: None,
+        trace: Vec::new(),
     }
 }
 

@@ -66,7 +66,7 @@ pub fn run_model(
     let mp = marketplace("generic")?;
     let mut prompts = Vec::with_capacity(n);
     for i in 0..n {
-        let text = model.render_prompt(&build_messages(&facts(i), &mp, Lang::En))?;
+        let text = model.render_prompt(&build_messages(&facts(i), &mp, Lang::En, None))?;
         prompts.push(model.tokenizer().encode_prompt(&text)?);
     }
     // Without: every prompt from an empty cache.

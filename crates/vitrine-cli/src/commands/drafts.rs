@@ -11,6 +11,9 @@ pub enum DraftsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Approve a draft; refused while its current text has a blocking
+    /// finding (see `vitrine check ID`)
+    Approve { id: i64 },
 }
 
 pub async fn run(ctx: &Context, cmd: DraftsCommand) -> Result<()> {
@@ -38,8 +41,16 @@ pub async fn run(ctx: &Context, cmd: DraftsCommand) -> Result<()> {
                         "\nmodel {} · {} prompt + {} generated tokens · first token {} ms · total {} ms · {} attempt(s)",
                         p.model_id, p.prompt_tokens, p.generated_tokens, p.time_to_first_token_ms, p.total_ms, p.attempts
                     );
+                    if !p.findings.is_empty() {
+                        println!("\nFindings when it was written:");
+                        super::check::print_findings(&p.findings);
+                    }
                 }
             }
+        }
+        DraftsCommand::Approve { id } => {
+            let draft = studio.approve_draft(id).await?;
+            println!("Draft {} is {}.", draft.id, draft.status);
         }
     }
     Ok(())

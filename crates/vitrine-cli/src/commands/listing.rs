@@ -20,9 +20,13 @@ pub struct ListingArgs {
     /// Language of the copy: en or zh-CN
     #[arg(long, default_value = "en")]
     lang: String,
-    /// Marketplace profile: generic, shopify or amazon
+    /// Marketplace profile: generic, shopify, amazon or taobao
     #[arg(long, default_value = "generic")]
     marketplace: String,
+    /// A stored brand profile (`vitrine brand import`): its voice in the
+    /// prompt, its rules in the checks
+    #[arg(long)]
+    brand: Option<String>,
     /// Pin a model id from `vitrine models list` (default: the router picks
     /// the light or heavy model; see `vitrine route`); not with --remote-url
     #[arg(long)]
@@ -108,6 +112,7 @@ pub async fn run(ctx: &Context, args: ListingArgs) -> Result<()> {
             model: args.model.clone(),
             params: Some(params),
             use_cache: !args.no_cache,
+            brand: args.brand.clone(),
         };
         let spinner = ProgressBar::new_spinner();
         spinner.set_style(
@@ -175,6 +180,10 @@ pub async fn run(ctx: &Context, args: ListingArgs) -> Result<()> {
         } else {
             println!("\n");
             print_listing(&version.listing);
+            if let Some(p) = &version.provenance {
+                println!();
+                super::check::print_findings(&p.findings);
+            }
             if let Some(route) = version.provenance.as_ref().and_then(|p| p.route.as_ref()) {
                 if let Some(notice) = &route.fallback {
                     eprintln!("\nnote: {notice}");

@@ -1,5 +1,7 @@
 pub mod analyze;
+pub mod brand;
 pub mod cache;
+pub mod check;
 pub mod drafts;
 pub mod eval;
 pub mod kg;

@@ -1,0 +1,222 @@
+//! Banned, absolute, medical and guarantee wording, and refusal or meta
+//! text, from the rules in `assets/compliance/wording.toml`.
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+use super::{char_span, CheckKind, Finding, Severity};
+use crate::listing::Lang;
+
+const RULES: &str = include_str!("../../../../assets/compliance/wording.toml");
+
+#[derive(Deserialize)]
+struct RuleFile {
+    rule: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+struct RawRule {
+    id: String,
+    kind: String,
+    lang: String,
+    severity: Severity,
+    patterns: Vec<String>,
+    #[serde(default)]
+    exceptions: Vec<String>,
+    explanation: String,
+    suggestion: String,
+}
+
+/// One compiled wording rule.
+pub struct WordingRule {
+    pub id: String,
+    /// absolute | promotional | medical | guarantee | meta
+    pub kind: String,
+    /// en | zh | any
+    pub lang: String,
+    pub severity: Severity,
+    patterns: Vec<Regex>,
+    exceptions: Vec<String>,
+    pub explanation: String,
+    pub suggestion: String,
+}
+
+impl WordingRule {
+    fn applies_to(&self, lang: Lang) -> bool {
+        match self.lang.as_str() {
+            "en" => lang == Lang::En,
+            "zh" => lang == Lang::ZhCn,
+            _ => true,
+        }
+    }
+
+    /// Byte ranges of the rule's matches in `text`, minus those an
+    /// exception covers.
+    fn matches(&self, text: &str) -> Vec<(usize, usize)> {
+        let lower = text.to_lowercase();
+        // Lowercasing can change byte lengths (rare letters); then match on
+        // the original text so offsets stay right.
+        let hay = if lower.len() == text.len() {
+            &lower
+        } else {
+            text
+        };
+        let mut out = Vec::new();
+        for re in &self.patterns {
+            for m in re.find_iter(hay) {
+                let (s, e) = (m.start(), m.end());
+                // `(?:^|\s)#1` style patterns include the space before.
+                let s = s + hay[s..e].len() - hay[s..e].trim_start().len();
+                let excepted = self.exceptions.iter().any(|x| {
+                    let x = x.to_lowercase();
+                    hay.match_indices(x.as_str())
+                        .any(|(xs, _)| xs <= s && e <= xs + x.len())
+                });
+                if !excepted && !out.iter().any(|&(os, oe)| s < oe && os < e) {
+                    out.push((s, e));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+static COMPILED: LazyLock<Result<Vec<WordingRule>, String>> = LazyLock::new(|| {
+    let file: RuleFile = toml::from_str(RULES).map_err(|e| e.to_string())?;
+    file.rule
+        .into_iter()
+        .map(|r| {
+            let patterns = r
+                .patterns
+                .iter()
+                .map(|p| {
+                    RegexBuilder::new(p)
+                        .case_insensitive(true)
+                        .build()
+                        .map_err(|e| format!("rule {}: pattern `{p}`: {e}", r.id))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(WordingRule {
+                id: r.id,
+                kind: r.kind,
+                lang: r.lang,
+                severity: r.severity,
+                patterns,
+                exceptions: r.exceptions,
+                explanation: r.explanation,
+                suggestion: r.suggestion,
+            })
+        })
+        .collect()
+});
+
+/// The built-in wording rules. The file is compiled in and its every
+/// pattern is covered by tests, so an error here is a build defect; it is
+/// still reported rather than panicking.
+pub fn wording_rules() -> Result<&'static [WordingRule], String> {
+    COMPILED.as_deref().map_err(Clone::clone)
+}
+
+pub(super) fn check(field: &str, text: &str, lang: Lang) -> Vec<Finding> {
+    let rules = match wording_rules() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "wording rules do not load");
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for rule in rules.iter().filter(|r| r.applies_to(lang)) {
+        for (s, e) in rule.matches(text) {
+            let span = Some(char_span(text, s, e));
+            // One finding per piece of text: "100%" is absolute in both
+            // languages' rules.
+            let overlaps = |f: &Finding| match (f.span, span) {
+                (Some((a, b)), Some((c, d))) => a < d && c < b,
+                _ => false,
+            };
+            if out.iter().any(overlaps) {
+                continue;
+            }
+            out.push(Finding {
+                check: if rule.kind == "meta" {
+                    CheckKind::MetaText
+                } else {
+                    CheckKind::Wording
+                },
+                rule: rule.id.clone(),
+                severity: rule.severity,
+                field: field.into(),
+                span,
+                excerpt: text[s..e].to_string(),
+                explanation: rule.explanation.clone(),
+                suggestion: Some(rule.suggestion.clone()),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules_hit(text: &str, lang: Lang) -> Vec<String> {
+        check("description", text, lang)
+            .into_iter()
+            .map(|f| format!("{}:{}", f.rule, f.excerpt))
+            .collect()
+    }
+
+    #[test]
+    fn rules_load() {
+        let rules = wording_rules().unwrap();
+        assert!(rules.len() >= 7);
+    }
+
+    #[test]
+    fn chinese_absolute_terms_with_everyday_exceptions() {
+        let hits = rules_hit("全网第一的最佳卫衣，国家级品质，100%满意", Lang::ZhCn);
+        assert_eq!(
+            hits,
+            [
+                "absolute-zh:第一",
+                "absolute-zh:最佳",
+                "absolute-zh:国家级",
+                "absolute-zh:100%"
+            ]
+        );
+        // 最近 (recently), 第一次 (the first time) and a composition are fine.
+        assert!(rules_hit("最近上新，第一次穿就爱上，100%纯棉", Lang::ZhCn).is_empty());
+    }
+
+    #[test]
+    fn english_claims_spans_and_exceptions() {
+        let f = check(
+            "title",
+            "The best hoodie, 100% guaranteed to cure colds",
+            Lang::En,
+        );
+        let ids: Vec<&str> = f.iter().map(|f| f.rule.as_str()).collect();
+        assert!(ids.contains(&"absolute-en"), "{ids:?}");
+        assert!(ids.contains(&"medical-en"), "{ids:?}");
+        assert!(ids.contains(&"guarantee"), "{ids:?}");
+        let best = f.iter().find(|f| f.excerpt == "The best").unwrap();
+        assert_eq!(best.span, Some((0, 8)));
+        assert_eq!(best.severity, Severity::Blocking);
+        assert!(rules_hit("Made of 100% cotton; best worn loose.", Lang::En).is_empty());
+    }
+
+    #[test]
+    fn meta_text_in_both_languages() {
+        assert!(!rules_hit("As an AI, I cannot write this listing.", Lang::En).is_empty());
+        assert!(!rules_hit("Here is the listing: soft hoodie", Lang::En).is_empty());
+        assert!(!rules_hit("作为一个AI，我无法提供", Lang::ZhCn).is_empty());
+        // English meta text left in Chinese copy is caught too.
+        assert!(!rules_hit("柔软卫衣 As an AI language model", Lang::ZhCn).is_empty());
+        assert!(rules_hit("A soft hoodie for cool evenings.", Lang::En).is_empty());
+    }
+}
