@@ -17,6 +17,8 @@ printf '\n==> cargo clippy\n'
 cargo clippy --release --locked --workspace --all-targets -- -D warnings
 printf '\n==> cargo test\n'
 cargo test --release --locked --workspace
+printf '\n==> Red-team reports\n'
+cat "${CARGO_TARGET_DIR:-target}"/tmp/redteam-*.md 2>/dev/null || echo "(no red-team report found)"
 printf '\n==> UI unit tests\n'
 (cd ui && npm test --silent)
 printf '\n==> Desktop app end to end (WebDriver)\n'

@@ -48,6 +48,11 @@ fn is_cjk_name(name: &str) -> bool {
 fn occurrences(text: &str, folded: &str, name: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     if is_cjk_name(name) {
+        // One character is too common inside other words: 包 (bag) in 包邮
+        // (free shipping), 表 (watch) in 表面 (surface).
+        if name.chars().count() < 2 {
+            return out;
+        }
         for (at, m) in text.match_indices(name) {
             out.push((at, at + m.len()));
         }

@@ -23,6 +23,10 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Listings for labelled sample products, scored by the checks: valid
+    /// structure, limits, banned words, contradictions, unsupported specs,
+    /// language
+    Copy(super::eval_copy::EvalCopyArgs),
 }
 
 #[derive(Deserialize)]
@@ -79,7 +83,10 @@ struct Report {
 }
 
 pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
-    let EvalCommand::Vision { dir, labels, json } = cmd;
+    let (dir, labels, json) = match cmd {
+        EvalCommand::Vision { dir, labels, json } => (dir, labels, json),
+        EvalCommand::Copy(args) => return super::eval_copy::run(ctx, args).await,
+    };
     let text = std::fs::read_to_string(&labels)
         .with_context(|| format!("reading {}", labels.display()))?;
     let labels: Labels =

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod check;
 pub mod drafts;
 pub mod eval;
+pub mod eval_copy;
 pub mod kg;
 pub mod listing;
 pub mod models;

@@ -203,7 +203,40 @@ fn sort(findings: &mut Vec<Finding>) {
     };
     let snapshot = findings.clone();
     findings.retain(|f| !covered(f, &snapshot));
+    // Spam repeats one problem hundreds of times; a reviewer needs the
+    // first few and the count.
+    let mut seen: Vec<(String, String, usize)> = Vec::new();
+    findings.retain(|f| {
+        match seen
+            .iter_mut()
+            .find(|(field, rule, _)| *field == f.field && *rule == f.rule)
+        {
+            Some(entry) => {
+                entry.2 += 1;
+                entry.2 <= MAX_PER_RULE
+            }
+            None => {
+                seen.push((f.field.clone(), f.rule.clone(), 1));
+                true
+            }
+        }
+    });
+    for (field, rule, n) in seen.into_iter().filter(|(_, _, n)| *n > MAX_PER_RULE) {
+        if let Some(last) = findings
+            .iter_mut()
+            .rev()
+            .find(|f| f.field == field && f.rule == rule)
+        {
+            last.explanation.push_str(&format!(
+                " ({} more like this in {field})",
+                n - MAX_PER_RULE
+            ));
+        }
+    }
 }
+
+/// Findings kept per rule and field; the last one kept counts the rest.
+const MAX_PER_RULE: usize = 5;
 
 /// The char offsets of a byte range of `text`.
 pub(crate) fn char_span(text: &str, start: usize, end: usize) -> (usize, usize) {
