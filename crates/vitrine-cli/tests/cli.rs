@@ -745,3 +745,24 @@ fn analyze_reads_printed_text_with_ocr() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_product_with_no_facts_gets_no_invented_listing() {
+    let data = tempfile::tempdir().unwrap();
+    let inbox = tempfile::tempdir().unwrap();
+    // Fully transparent: no product to see, so no colour or any other fact.
+    let photo = inbox.path().join("nothing.png");
+    image::RgbaImage::from_pixel(64, 64, image::Rgba([0, 0, 0, 0]))
+        .save(&photo)
+        .unwrap();
+    let o = run(vitrine(data.path())
+        .args(["listing", "--model", "smollm2-135m"])
+        .arg(&photo));
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("not enough information"), "{err}");
+    assert!(err.contains("set-fact"), "{err}");
+    let products = products_json(data.path());
+    let product = &products.as_array().unwrap()[0];
+    assert_eq!(product["draft_count"], 0, "{product}");
+}

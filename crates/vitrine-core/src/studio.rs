@@ -485,6 +485,14 @@ impl Studio {
         let lang = Lang::parse(&req.lang)?;
         let mp = listing::marketplace(&req.marketplace)?;
         let product = self.store.product(req.product_id).await?;
+        // With nothing known the model could only invent: say so instead.
+        if product.facts.is_empty() {
+            return Err(CoreError::InvalidInput(format!(
+                "not enough information to write about product {}: it has no facts (no visible product \
+                 in its photo); add some with `vitrine products set-fact {} KEY VALUE` or another photo",
+                product.id, product.id
+            )));
+        }
         let brand = match req.brand.as_deref() {
             Some(name) => Some(self.store.brand(name).await?),
             None => None,
