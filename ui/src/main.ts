@@ -79,6 +79,7 @@ const marketSelect = el(
   el("option", { attrs: { value: "generic", selected: true } }, "Generic"),
   el("option", { attrs: { value: "shopify" } }, "Shopify"),
   el("option", { attrs: { value: "amazon" } }, "Amazon"),
+  el("option", { attrs: { value: "taobao" } }, "Taobao / Tmall"),
 );
 const modelSelect = el("select", { testid: "model-select", attrs: { id: "model-select" } });
 const generateButton = el("button", { class: "primary", testid: "generate-button", attrs: { type: "submit" } }, "Generate listing");

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { el, isSafeImageUrl, setAttr } from "./dom";
-import { colourInfo, formatBytes, pickModels, renderDraft, renderFacts, renderListing, renderModelOptions } from "./render";
+import { colourInfo, formatBytes, pickModels, renderDraft, renderFacts, renderFindings, renderListing, renderModelOptions } from "./render";
 import type { Draft, Fact, Listing, ModelStatus } from "./types";
 
 const XSS = [
@@ -93,6 +93,19 @@ describe("renderDraft", () => {
           attempts: 2,
           cached: false,
           warnings: ["<img src=x onerror=alert(1)>"],
+          findings: [
+            {
+              check: "wording",
+              rule: "absolute-en",
+              severity: "blocking",
+              field: "title",
+              span: [0, 8],
+              excerpt: "<b>The best</b>",
+              explanation: "Unverifiable superlatives",
+              suggestion: "State the concrete feature.",
+            },
+            { check: "limits", rule: "bullet_count", severity: "warning", field: "bullets", excerpt: "", explanation: "4 bullets instead of 5" },
+          ],
         },
         author: "model",
         created_at: "2026-11-28T10:01:00Z",
@@ -112,6 +125,20 @@ describe("renderDraft", () => {
     expect(meta).toContain("2 attempts");
     // Check warnings are shown, as text.
     expect(node.querySelector('[data-testid="draft-warnings"]')?.textContent).toBe("<img src=x onerror=alert(1)>");
+    // Findings: blocking first in the heading, each with field, excerpt (as text) and fix.
+    const findings = node.querySelector('[data-testid="draft-findings"]');
+    expect(findings?.querySelector("h3")?.textContent).toContain("1 blocking problem");
+    const items = [...node.querySelectorAll<HTMLElement>('[data-testid="finding"]')];
+    expect(items.map((i) => i.dataset.severity)).toEqual(["blocking", "warning"]);
+    expect(items[0].querySelector("q")?.textContent).toBe("<b>The best</b>");
+    expect(items[0].textContent).toContain("Fix: State the concrete feature.");
+  });
+
+  it("says when nothing blocks", () => {
+    const node = renderFindings([
+      { check: "wording", rule: "superlative-en", severity: "warning", field: "bullets[1]", excerpt: "best", explanation: "Puffery" },
+    ]);
+    expect(node.querySelector("h3")?.textContent).toBe("Notes for the reviewer");
   });
 });
 

@@ -2,7 +2,7 @@
 // goes through text nodes (see dom.ts), so it is displayed, never interpreted.
 
 import { el } from "./dom";
-import type { Draft, DraftSummary, Fact, FactOptions, Listing, ModelStatus, ProductSummary } from "./types";
+import type { Draft, DraftSummary, Fact, FactOptions, Finding, Listing, ModelStatus, ProductSummary } from "./types";
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
 
@@ -292,7 +292,39 @@ export function renderDraft(draft: Draft): HTMLElement {
     for (const w of warnings) list.appendChild(el("li", {}, w));
     wrap.appendChild(list);
   }
+  const findings = p?.findings ?? [];
+  if (findings.length > 0) wrap.appendChild(renderFindings(findings));
   return wrap;
+}
+
+/** The checks' findings, blocking first: what is wrong, where, and how to fix it. */
+export function renderFindings(findings: Finding[]): HTMLElement {
+  const blocking = findings.filter((f) => f.severity === "blocking").length;
+  const heading =
+    blocking > 0
+      ? `${blocking} blocking ${blocking === 1 ? "problem" : "problems"}: this draft cannot be approved until fixed`
+      : "Notes for the reviewer";
+  const list = el("ul", { class: "findings", attrs: { "aria-label": "Check findings" } });
+  for (const f of findings) {
+    const item = el(
+      "li",
+      { class: `finding finding-${f.severity}`, testid: "finding", attrs: { "data-severity": f.severity, "data-rule": f.rule } },
+      el("span", { class: "finding-severity" }, f.severity === "blocking" ? "Blocking" : "Warning"),
+      " ",
+      el("span", { class: "finding-field" }, f.field),
+      ": ",
+      f.explanation,
+    );
+    if (f.excerpt) item.append(" ", el("q", { class: "finding-excerpt" }, f.excerpt));
+    if (f.suggestion) item.append(" ", el("span", { class: "finding-fix" }, `Fix: ${f.suggestion}`));
+    list.appendChild(item);
+  }
+  return el(
+    "section",
+    { class: blocking > 0 ? "draft-findings blocking" : "draft-findings", testid: "draft-findings" },
+    el("h3", { class: "findings-heading" }, heading),
+    list,
+  );
 }
 
 export function renderProductItem(p: ProductSummary, selected: boolean): HTMLLIElement {

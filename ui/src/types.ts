@@ -101,6 +101,22 @@ export interface Provenance {
   cached: boolean;
   /** What the checks noticed without rejecting the text. */
   warnings: string[];
+  /** The checks' findings on the stored text (absent in older drafts). */
+  findings?: Finding[];
+}
+
+/** One problem the checks found (vitrine-core checks::Finding). */
+export interface Finding {
+  check: string;
+  rule: string;
+  /** A blocking finding keeps the draft from approval. */
+  severity: "blocking" | "warning";
+  field: string;
+  /** Character offsets [start, end) in the field. */
+  span?: [number, number];
+  excerpt: string;
+  explanation: string;
+  suggestion?: string;
 }
 
 export interface DraftVersion {
@@ -160,7 +176,7 @@ export interface IpcError {
 }
 
 export type Lang = "en" | "zh-CN";
-export type Marketplace = "generic" | "shopify" | "amazon";
+export type Marketplace = "generic" | "shopify" | "amazon" | "taobao";
 
 /** An allowed value of an editable key (src-tauri fact_options::ValueOption). */
 export interface ValueOption {
