@@ -3,26 +3,20 @@
 //! the SmolLM2 GGUF on loopback, from the Python `VITRINE_LLAMACPP_PYTHON`
 //! names or the bench's venv (`scripts/setup.sh --test-deps` installs it).
 
+mod common;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use common::shared_models_dir;
 
 // The light model: the listing pipeline's checks (valid JSON, the main
 // colour named) need a model that follows instructions, and a chat API
 // cannot force the reply's start the way the local engine's prefill does,
 // so the tiny model fails them as often as not.
 const MODEL: &str = "qwen2.5-coder-0.5b";
-
-fn shared_models_dir() -> PathBuf {
-    std::env::var_os("VITRINE_MODELS_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            directories::ProjectDirs::from("", "", "vitrine").map(|d| d.data_dir().join("models"))
-        })
-        .expect("a home directory")
-}
 
 fn llamacpp_python() -> PathBuf {
     if let Some(p) = std::env::var_os("VITRINE_LLAMACPP_PYTHON").filter(|v| !v.is_empty()) {

@@ -36,6 +36,18 @@ pub struct Category {
 }
 
 impl Category {
+    /// The category as a value with names, for finding where a text names
+    /// it (`crate::mentions`).
+    pub fn as_value(&self) -> AttrValue {
+        AttrValue {
+            key: self.key.clone(),
+            en: self.en.clone(),
+            zh: self.zh.clone(),
+            synonyms_en: self.synonyms_en.clone(),
+            synonyms_zh: self.synonyms_zh.clone(),
+        }
+    }
+
     /// The parent's key; `None` for a top level.
     pub fn parent(&self) -> Option<&str> {
         self.key.rsplit_once('.').map(|(p, _)| p)

@@ -56,13 +56,7 @@ fn sentences(text: &str) -> Vec<&str> {
 fn fact_names(fact: &Fact, kg: Option<&KnowledgeGraph>) -> AttrValue {
     let from_kg = kg.and_then(|kg| {
         if fact.key == "category" {
-            kg.category(&fact.value).map(|c| AttrValue {
-                key: c.key.clone(),
-                en: c.en.clone(),
-                zh: c.zh.clone(),
-                synonyms_en: c.synonyms_en.clone(),
-                synonyms_zh: c.synonyms_zh.clone(),
-            })
+            kg.category(&fact.value).map(|c| c.as_value())
         } else {
             kg.values(&fact.key)
                 .into_iter()

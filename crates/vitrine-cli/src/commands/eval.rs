@@ -29,19 +29,20 @@ pub enum EvalCommand {
     Copy(super::eval_copy::EvalCopyArgs),
 }
 
+/// A labels file (assets/samples/labels.toml); `eval copy` reads its titles.
 #[derive(Deserialize)]
-struct Labels {
-    photo: Vec<Label>,
+pub(super) struct Labels {
+    pub(super) photo: Vec<Label>,
 }
 
 #[derive(Deserialize)]
-struct Label {
-    file: String,
+pub(super) struct Label {
+    pub(super) file: String,
     category: String,
     colour: String,
     /// The product's title, when known: scored as photo + title too.
     #[serde(default)]
-    title: Option<String>,
+    pub(super) title: Option<String>,
 }
 
 #[derive(Serialize)]

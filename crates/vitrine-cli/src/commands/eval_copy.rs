@@ -8,12 +8,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use vitrine_core::checks::{Finding, Severity};
 use vitrine_core::studio::{ListingRequest, Studio};
 use vitrine_core::DataDir;
 use vitrine_infer::CancelToken;
 
+use super::eval::Labels;
 use super::{print_json, Context};
 
 #[derive(Args)]
@@ -37,17 +38,6 @@ pub struct EvalCopyArgs {
     limit: Option<usize>,
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Deserialize)]
-struct Labels {
-    photo: Vec<Label>,
-}
-
-#[derive(Deserialize)]
-struct Label {
-    file: String,
-    title: Option<String>,
 }
 
 #[derive(Serialize)]

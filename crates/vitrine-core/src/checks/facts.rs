@@ -113,16 +113,7 @@ fn category_contradictions(
     if known.is_empty() {
         return Vec::new();
     }
-    let values: Vec<AttrValue> = kg
-        .categories()
-        .map(|c| AttrValue {
-            key: c.key.clone(),
-            en: c.en.clone(),
-            zh: c.zh.clone(),
-            synonyms_en: c.synonyms_en.clone(),
-            synonyms_zh: c.synonyms_zh.clone(),
-        })
-        .collect();
+    let values: Vec<AttrValue> = kg.categories().map(|c| c.as_value()).collect();
     let related = |named: &str, product: &str| {
         let family = named.starts_with(&format!("{product}."))
             || product.starts_with(&format!("{named}."))
