@@ -69,6 +69,10 @@ struct Report {
     unflagged: usize,
     /// Drafts with at least one blocking finding of each check.
     blocking_by_check: BTreeMap<String, usize>,
+    /// Drafts with at least one warning of each check.
+    warnings_by_check: BTreeMap<String, usize>,
+    mean_title_chars: f64,
+    mean_description_chars: f64,
     mean_seconds: f64,
     cases: Vec<Case>,
 }
@@ -199,21 +203,28 @@ pub async fn run(ctx: &Context, args: EvalCopyArgs) -> Result<()> {
     bar.finish_and_clear();
 
     let blocking = |c: &Case| c.findings.iter().any(|f| f.severity == Severity::Blocking);
-    let mut by_check: BTreeMap<String, usize> = BTreeMap::new();
-    for c in &cases {
-        let mut checks: Vec<&str> = c
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Blocking)
-            .map(|f| f.check.as_str())
-            .collect();
-        checks.dedup();
-        checks.sort_unstable();
-        checks.dedup();
-        for k in checks {
-            *by_check.entry(k.to_string()).or_default() += 1;
+    // Per check, the number of drafts with at least one finding of it.
+    let by_check = |severity: Severity| {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for c in &cases {
+            let mut checks: Vec<&str> = c
+                .findings
+                .iter()
+                .filter(|f| f.severity == severity)
+                .map(|f| f.check.as_str())
+                .collect();
+            checks.sort_unstable();
+            checks.dedup();
+            for k in checks {
+                *counts.entry(k.to_string()).or_default() += 1;
+            }
         }
-    }
+        counts
+    };
+    let valid: Vec<&Case> = cases.iter().filter(|c| c.valid).collect();
+    let mean = |f: &dyn Fn(&Case) -> usize| {
+        valid.iter().map(|c| f(c) as f64).sum::<f64>() / valid.len().max(1) as f64
+    };
     let report = Report {
         model,
         drafts: cases.len(),
@@ -221,7 +232,10 @@ pub async fn run(ctx: &Context, args: EvalCopyArgs) -> Result<()> {
         clean: cases.iter().filter(|c| c.valid && !blocking(c)).count(),
         with_blocking: cases.iter().filter(|c| blocking(c)).count(),
         unflagged: cases.iter().map(|c| c.unflagged.len()).sum(),
-        blocking_by_check: by_check,
+        blocking_by_check: by_check(Severity::Blocking),
+        warnings_by_check: by_check(Severity::Warning),
+        mean_title_chars: mean(&|c| c.title_chars),
+        mean_description_chars: mean(&|c| c.description_chars),
         mean_seconds: cases.iter().map(|c| c.seconds).sum::<f64>() / cases.len().max(1) as f64,
         cases,
     };
@@ -238,8 +252,15 @@ pub async fn run(ctx: &Context, args: EvalCopyArgs) -> Result<()> {
         report.unflagged,
         report.mean_seconds
     );
+    println!(
+        "  mean title {:.0} characters, description {:.0}",
+        report.mean_title_chars, report.mean_description_chars
+    );
     for (check, n) in &report.blocking_by_check {
-        println!("  {check}: {n} draft(s)");
+        println!("  blocking {check}: {n} draft(s)");
+    }
+    for (check, n) in &report.warnings_by_check {
+        println!("  warning {check}: {n} draft(s)");
     }
     for c in &report.cases {
         let problems: Vec<String> = c
