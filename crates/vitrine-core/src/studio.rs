@@ -84,6 +84,7 @@ pub fn listing_params() -> GenerationParams {
         seed: 42,
         max_tokens: 700,
         json_schema: None,
+        avoid_words: Vec::new(),
     }
 }
 
@@ -500,6 +501,9 @@ impl Studio {
         let kg = self.store.knowledge_graph().await?;
         let mut params = req.params.clone().unwrap_or_else(listing_params);
         params.json_schema = Some(listing::schema(&mp, lang));
+        if params.avoid_words.is_empty() {
+            params.avoid_words = checks::avoid_words(lang);
+        }
         let facts = listing::prompt_facts(&product.name, &product.facts);
         let (engine, route) = match &self.backend {
             Backend::Local => {

@@ -37,6 +37,12 @@ pub struct GenerationParams {
     /// (llguidance computes a token mask each step).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json_schema: Option<serde_json::Value>,
+    /// Words the model may not write as a whole token (case-insensitive,
+    /// spaces around ignored): the compliance rules' banned terms, kept
+    /// out at the source so fewer drafts need repair. A word the tokenizer
+    /// splits can still appear; the checks catch it. Local engine only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub avoid_words: Vec<String>,
 }
 
 impl Default for GenerationParams {
@@ -50,6 +56,7 @@ impl Default for GenerationParams {
             seed: 42,
             max_tokens: 512,
             json_schema: None,
+            avoid_words: Vec::new(),
         }
     }
 }
@@ -187,6 +194,9 @@ pub struct CandleTextModel {
     context_length: usize,
     /// Built on the first constrained request, sized to the output layer.
     constraints: Option<ConstraintFactory>,
+    /// The last `avoid_words` and their token ids: a batch asks for the
+    /// same words every time, and scanning the vocabulary is not free.
+    avoided: std::sync::Mutex<Option<(Vec<String>, Vec<u32>)>>,
 }
 
 /// Read only a GGUF's metadata (tokenizer, template, architecture).
@@ -306,6 +316,7 @@ impl CandleTextModel {
             device: device.clone(),
             context_length,
             constraints: None,
+            avoided: std::sync::Mutex::new(None),
         })
     }
 
@@ -324,6 +335,30 @@ impl CandleTextModel {
     /// The exact prompt text the model sees for `messages`.
     pub fn render_prompt(&self, messages: &[ChatMessage]) -> Result<String> {
         self.template.render(messages)
+    }
+
+    /// Token ids for `words`, from the cache when the words are the same.
+    fn avoided(&self, words: &[String]) -> Vec<u32> {
+        if words.is_empty() {
+            return Vec::new();
+        }
+        let mut cache = match self.avoided.lock() {
+            Ok(g) => g,
+            // A panic elsewhere while holding the lock leaves a valid cache.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((w, ids)) = cache.as_ref() {
+            if w == words {
+                return ids.clone();
+            }
+        }
+        let ids = avoided_tokens(
+            self.tokenizer.vocab_size(),
+            |id| self.tokenizer.decode(&[id]).ok(),
+            words,
+        );
+        *cache = Some((words.to_vec(), ids.clone()));
+        ids
     }
 
     fn new_constraint(
@@ -485,6 +520,7 @@ pub(crate) fn choose_next(
     generated: &[u32],
     params: &GenerationParams,
     constraint: Option<&mut JsonConstraint>,
+    avoid: &[u32],
     sampler: &mut LogitsProcessor,
     constraint_time: &mut Duration,
 ) -> Result<u32> {
@@ -509,7 +545,49 @@ pub(crate) fn choose_next(
         }
         None => logits,
     };
+    let logits = if avoid.is_empty() {
+        logits
+    } else {
+        let mut values = logits.to_vec1::<f32>()?;
+        let before = values.clone();
+        for &id in avoid {
+            if let Some(v) = values.get_mut(id as usize) {
+                *v = f32::NEG_INFINITY;
+            }
+        }
+        // Should every allowed token be avoided (the grammar forcing one),
+        // the grammar wins: a checked word beats no reply.
+        if values.iter().all(|v| *v == f32::NEG_INFINITY) {
+            values = before;
+        }
+        Tensor::from_vec(values, logits.dims1()?, logits.device())?
+    };
     Ok(sampler.sample(&logits)?)
+}
+
+/// The vocabulary ids whose text is one of `words` (case-insensitive,
+/// surrounding spaces ignored).
+pub(crate) fn avoided_tokens(
+    vocab_size: usize,
+    decode: impl Fn(u32) -> Option<String>,
+    words: &[String],
+) -> Vec<u32> {
+    let words: Vec<String> = words
+        .iter()
+        .map(|w| w.trim().to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    (0..vocab_size as u32)
+        .filter(|&id| {
+            decode(id).is_some_and(|t| {
+                let t = t.trim().to_lowercase();
+                !t.is_empty() && words.contains(&t)
+            })
+        })
+        .collect()
 }
 
 /// Tell the constraint which token was chosen (its time added to
@@ -592,6 +670,7 @@ impl TextModel for CandleTextModel {
         let mut next_input = prompt_ids[reused..].to_vec();
         let mut constraint: Option<JsonConstraint> = None;
         let mut constraint_time = Duration::ZERO;
+        let avoid = self.avoided(&params.avoid_words);
 
         for step in 0..params.max_tokens {
             if cancel.is_cancelled() {
@@ -619,6 +698,7 @@ impl TextModel for CandleTextModel {
                 &generated,
                 params,
                 constraint.as_mut(),
+                &avoid,
                 &mut sampler,
                 &mut constraint_time,
             )?;
@@ -676,5 +756,27 @@ impl TextModel for CandleTextModel {
             total_time,
             constraint_time,
         })
+    }
+}
+
+#[cfg(test)]
+mod avoid_tests {
+    use super::*;
+
+    #[test]
+    fn avoided_tokens_match_whole_token_text_in_any_case() {
+        let vocab = [" perfect", "Perfect", "perfectly", " best ", "ok", "完美"];
+        let words = vec![
+            "perfect".to_string(),
+            " BEST".to_string(),
+            "完美".to_string(),
+        ];
+        let ids = avoided_tokens(
+            vocab.len(),
+            |i| vocab.get(i as usize).map(|s| s.to_string()),
+            &words,
+        );
+        assert_eq!(ids, [0, 1, 3, 5]);
+        assert!(avoided_tokens(3, |_| Some("x".into()), &[]).is_empty());
     }
 }

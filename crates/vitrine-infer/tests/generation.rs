@@ -222,3 +222,48 @@ fn json_schema_constrains_even_the_tiny_model() {
         assert_eq!(g.stop, StopReason::EndOfTurn, "{full}");
     }
 }
+
+#[test]
+fn avoided_words_are_not_written() {
+    let mut m = model();
+    let greedy = GenerationParams {
+        temperature: 0.0,
+        max_tokens: 40,
+        ..Default::default()
+    };
+    let free = m
+        .generate(&chat(), "", &greedy, &mut |_| true, &CancelToken::new())
+        .expect("generate");
+    let words = |t: &str| -> Vec<String> {
+        t.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    // The colours it names unhindered are the ones to forbid.
+    let named: Vec<String> = ["red", "orange", "yellow", "green", "blue"]
+        .iter()
+        .filter(|c| words(&free.text).contains(&c.to_string()))
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        !named.is_empty(),
+        "the tiny model named no colour: {}",
+        free.text
+    );
+    let avoiding = GenerationParams {
+        avoid_words: named.clone(),
+        ..greedy
+    };
+    let kept = m
+        .generate(&chat(), "", &avoiding, &mut |_| true, &CancelToken::new())
+        .expect("generate");
+    for w in &named {
+        assert!(
+            !words(&kept.text).contains(w),
+            "`{w}` was avoided but written: {}",
+            kept.text
+        );
+    }
+}

@@ -23,7 +23,7 @@ use crate::types::{Fact, Listing};
 
 pub use language::is_han;
 pub use limits::is_emoji;
-pub use wording::wording_rules;
+pub use wording::{avoid_words, wording_rules};
 
 /// Which check made a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -13,7 +13,23 @@ const RULES: &str = include_str!("../../../../assets/compliance/wording.toml");
 
 #[derive(Deserialize)]
 struct RuleFile {
+    #[serde(default)]
+    avoid_en: Vec<String>,
+    #[serde(default)]
+    avoid_zh: Vec<String>,
     rule: Vec<RawRule>,
+}
+
+/// Words the model is kept from writing in `lang` (the engine bans their
+/// tokens); empty if the rule file does not load, which a test rules out.
+pub fn avoid_words(lang: Lang) -> Vec<String> {
+    let Ok(file) = toml::from_str::<RuleFile>(RULES) else {
+        return Vec::new();
+    };
+    match lang {
+        Lang::En => file.avoid_en,
+        Lang::ZhCn => file.avoid_en.into_iter().chain(file.avoid_zh).collect(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -175,6 +191,17 @@ mod tests {
     fn rules_load() {
         let rules = wording_rules().unwrap();
         assert!(rules.len() >= 7);
+        assert!(avoid_words(Lang::En).contains(&"perfect".to_string()));
+        assert!(avoid_words(Lang::ZhCn).contains(&"完美".to_string()));
+        // Every avoided word is one the rules flag, so a ban never hides
+        // anything the checks would allow.
+        for w in avoid_words(Lang::ZhCn) {
+            let lang = if w.is_ascii() { Lang::En } else { Lang::ZhCn };
+            assert!(
+                !check("title", &w, lang).is_empty(),
+                "`{w}` is avoided but no rule flags it"
+            );
+        }
     }
 
     #[test]

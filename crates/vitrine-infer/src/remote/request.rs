@@ -112,6 +112,7 @@ mod tests {
             seed: 7,
             max_tokens: 64,
             json_schema: None,
+            avoid_words: Vec::new(),
         };
         let body = chat_body(
             "m",

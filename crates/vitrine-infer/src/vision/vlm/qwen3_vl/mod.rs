@@ -419,6 +419,7 @@ impl Qwen3VlModel {
                 &generated,
                 params,
                 constraint.as_mut(),
+                &[],
                 &mut sampler,
                 &mut t.constraint,
             )?;
