@@ -101,8 +101,10 @@ fn same_colour_family(a: &str, b: &str) -> bool {
     }
 }
 
-/// A category named in the copy that is not the product's, nor one of its
-/// ancestors or descendants, nor something it goes with.
+/// A category the title names that is not the product's, nor one of its
+/// ancestors or descendants, nor something it goes with. Only the title:
+/// elsewhere copy names other things all the time ("a wardrobe staple",
+/// "pairs with jeans", "a gift for the home").
 fn category_contradictions(
     field: &str,
     text: &str,
@@ -110,7 +112,7 @@ fn category_contradictions(
     kg: &KnowledgeGraph,
 ) -> Vec<Finding> {
     let known = known_values(facts, "category");
-    if known.is_empty() {
+    if field != "title" || known.is_empty() {
         return Vec::new();
     }
     let values: Vec<AttrValue> = kg.categories().map(|c| c.as_value()).collect();
@@ -123,29 +125,22 @@ fn category_contradictions(
             .any(|k| kg.related(product, k).iter().any(|c| c.key == named));
         family || paired
     };
+    // "Orange" in "Orange Hoodie" is a colour, not the fruit.
+    let attribute_words: Vec<(usize, usize)> = ["colour", "material"]
+        .into_iter()
+        .flat_map(|a| mentions::find(text, &kg.values(a), &[]))
+        .map(|m| (m.start, m.end))
+        .collect();
     let mut out = Vec::new();
-    for m in mentions::find(text, &values, &[]) {
+    for m in mentions::find(text, &values, &attribute_words) {
         if known.iter().any(|f| related(&m.value.key, &f.value)) {
             continue;
         }
-        // Another top level entirely ("hoodie" copy calling it a rug) is a
-        // contradiction wherever it is; a sibling outside the title may be
-        // a comparison ("warmer than a T-shirt").
-        let same_top = known
-            .iter()
-            .any(|f| f.value.split('.').next() == m.value.key.split('.').next());
-        let severity = if field == "title" {
-            Severity::Blocking
-        } else if same_top {
-            continue;
-        } else {
-            Severity::Warning
-        };
-        let mut f = finding(field, text, m.start, m.end, severity);
+        let mut f = finding(field, text, m.start, m.end, Severity::Blocking);
         f.rule = "category_contradiction".into();
         let names: Vec<String> = known.iter().map(|f| f.label_en.clone()).collect();
         f.explanation = format!(
-            "the copy calls it `{}` ({}), but the product is {}",
+            "the title calls it `{}` ({}), but the product is {}",
             &text[m.start..m.end],
             m.value.en,
             names.join(", ")
@@ -289,6 +284,14 @@ mod tests {
         let found = contradictions("description", "红色羊毛卫衣", &f, &kg);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found.iter().all(|f| f.severity == Severity::Warning));
+        // A colour that is also a category's name is a colour.
+        let mut orange = f.clone();
+        orange[0].value = "orange".into();
+        assert!(contradictions("title", "Orange Cotton Hoodie", &orange, &kg)
+            .iter()
+            .all(|f| f.rule != "category_contradiction"));
+        // Outside the title other categories are things it goes with.
+        assert!(contradictions("description", "A wardrobe staple.", &f, &kg).is_empty());
         // What a hoodie goes with is not a contradiction.
         assert!(contradictions("description", "Wear it with jeans.", &f, &kg).is_empty());
     }
