@@ -11,6 +11,7 @@ mod kg_store;
 pub mod listing;
 pub mod paths;
 pub mod photo_classifier;
+pub mod reviews;
 pub mod router;
 pub mod store;
 pub mod studio;
