@@ -168,7 +168,10 @@ fn system(lang: Lang) -> String {
     )
 }
 
+/// Lines inside the data markers; sanitised again here because notes from
+/// the map step are model output and may echo the markers.
 fn data_block(lines: &[String]) -> String {
+    let lines: Vec<String> = lines.iter().map(|l| sanitize(l)).collect();
     format!("{DATA_OPEN}\n{}\n{DATA_CLOSE}", lines.join("\n"))
 }
 
@@ -305,11 +308,26 @@ pub fn template_paragraph(a: &Analysis, lang: Lang) -> String {
             if let Some(p) = a.problems.first() {
                 s.push_str(&format!(
                     "反映最多的问题是{}（{}条评价）。",
-                    p.kind, p.reviews
+                    problem_zh(&p.kind),
+                    p.reviews
                 ));
             }
             s
         }
+    }
+}
+
+/// Chinese names of the problem kinds in `assets/reviews/aspects.toml`.
+fn problem_zh(kind: &str) -> &str {
+    match kind {
+        "defects" => "质量瑕疵",
+        "sizing" => "尺码不准",
+        "delivery" => "物流问题",
+        "packaging" => "包装破损",
+        "smell" => "异味",
+        "colour" => "褪色或色差",
+        "service" => "客服问题",
+        other => other,
     }
 }
 

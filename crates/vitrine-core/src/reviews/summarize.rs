@@ -323,11 +323,8 @@ fn write_paragraph(
         let ans = generate(generator, &messages, &attempt_params, on_event, true)?;
         usage.add(&ans);
         let paragraph = prompt::tidy_paragraph(&ans.text);
-        let problem = if paragraph.chars().count() < 20 {
-            Some("it is empty or too short".to_string())
-        } else {
-            detector.check_output(&paragraph, &analysed.suspicious_texts, &allowed)
-        };
+        let problem = paragraph_problem(&paragraph, lang)
+            .or_else(|| detector.check_output(&paragraph, &analysed.suspicious_texts, &allowed));
         match problem {
             None => {
                 return Ok(Written {
@@ -371,6 +368,23 @@ fn write_paragraph(
         attempts: 2,
         usage,
     })
+}
+
+/// What makes a paragraph unusable before any injection check: too short,
+/// the prompt's own markup echoed back, or the wrong language.
+fn paragraph_problem(paragraph: &str, lang: Lang) -> Option<String> {
+    if paragraph.chars().count() < 20 {
+        return Some("it is empty or too short".into());
+    }
+    if paragraph.contains("<<") || paragraph.contains(">>") {
+        return Some("it repeats the prompt's data markers".into());
+    }
+    let detected = super::clean::detect(paragraph);
+    match (lang, detected) {
+        (Lang::ZhCn, super::ReviewLang::Zh) | (Lang::En, super::ReviewLang::En) => None,
+        (Lang::ZhCn, _) => Some("it is not in Chinese".into()),
+        (Lang::En, _) => Some("it is not in English".into()),
+    }
 }
 
 /// One generation; the paragraph streams to `on_event`, notes do not. Stops
@@ -501,4 +515,24 @@ async fn store_draft(
     .await?;
     tx.commit().await?;
     Ok(draft_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_in_the_wrong_language_or_echoing_markers_are_rejected() {
+        let en = "Customers praise the soft fabric and warmth, but several say it runs small.";
+        let zh = "顾客称赞面料柔软、保暖，但也有不少人反映尺码偏小。";
+        assert_eq!(paragraph_problem(en, Lang::En), None);
+        assert_eq!(paragraph_problem(zh, Lang::ZhCn), None);
+        assert!(paragraph_problem(en, Lang::ZhCn).is_some());
+        assert!(paragraph_problem(zh, Lang::En).is_some());
+        assert!(paragraph_problem("Too short.", Lang::En).is_some());
+        let echo = "<<<CUSTOMER DATA: quoted text>>> [1] pro: the fabric is soft and warm";
+        assert!(paragraph_problem(echo, Lang::En)
+            .unwrap()
+            .contains("markers"));
+    }
 }
