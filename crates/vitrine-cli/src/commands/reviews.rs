@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use vitrine_core::reviews::summarize::summary_params;
-use vitrine_core::reviews::{ReviewEvent, ReviewSummary, SummaryRequest};
+use vitrine_core::reviews::{Format, ReviewEvent, ReviewSummary, SummaryRequest};
 use vitrine_core::studio::{Backend, GenerationEvent};
 use vitrine_infer::{CancelToken, RemoteTextModel};
 
@@ -123,9 +123,13 @@ fn print_summary(s: &ReviewSummary) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "Reviews: {} read ({:?}, {}), {} usable; {} duplicate(s), {} suspicious, {} empty skipped, {} invalid rating(s)",
+        "Reviews: {} read ({}, {}), {} usable; {} duplicate(s), {} suspicious, {} empty skipped, {} invalid rating(s)",
         a.total,
-        a.format,
+        match a.format {
+            Format::Csv => "CSV",
+            Format::Json => "JSON",
+            Format::Lines => "lines",
+        },
         a.encoding,
         a.usable,
         a.duplicates.len(),
