@@ -139,19 +139,28 @@ fn every_review_red_team_case_holds() {
     paths.sort();
     assert!(paths.len() >= 15, "only {} cases", paths.len());
     let mut failed = 0;
-    println!("review red-team report ({} cases)", paths.len());
+    let mut report = format!("# Review red-team report ({} cases)\n\n", paths.len());
     for path in &paths {
         let text = std::fs::read_to_string(path).unwrap();
         let case: Case =
             toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         match run(&case) {
-            Ok(note) => println!("  pass  {:<32} {note}", case.name),
+            Ok(note) => report.push_str(&format!("- pass `{}`: {note}\n", case.name)),
             Err(why) => {
                 failed += 1;
-                println!("  FAIL  {:<32} {why}", case.name);
+                report.push_str(&format!("- **FAIL** `{}`: {why}\n", case.name));
             }
         }
     }
-    println!("{} passed, {failed} failed", paths.len() - failed);
+    report.push_str(&format!(
+        "\n{} passed, {failed} failed\n",
+        paths.len() - failed
+    ));
+    println!("{report}");
+    // Beside the listing suite's reports, for CI to keep.
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("redteam-reviews.md");
+    if let Err(e) = std::fs::write(&out, &report) {
+        println!("could not write {}: {e}", out.display());
+    }
     assert_eq!(failed, 0, "red-team cases failed (see the report above)");
 }
