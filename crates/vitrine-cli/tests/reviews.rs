@@ -163,6 +163,9 @@ fn a_summary_is_stored_as_a_draft_of_a_product() {
     assert_eq!(v["listing"]["description"], s["paragraph"]);
     assert_eq!(v["provenance"]["model_id"], "smollm2-135m");
     assert_eq!(v["provenance"]["prompt_sha256"], s["prompt_sha256"]);
+    // Pros and cons as the draft's bullets, in the summary's language.
+    let bullets = v["listing"]["bullets"].as_array().expect("bullets");
+    assert!(bullets.iter().any(|b| b == "+ 面料"), "{bullets:?}");
 
     // An unknown product is refused before any generation.
     let o = run(vitrine(data.path())
