@@ -53,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::eval::EvalCommand,
     },
+    /// Customer reviews: summarize
+    Reviews {
+        #[command(subcommand)]
+        command: commands::reviews::ReviewsCommand,
+    },
     /// Show which model a request would run on, and its complexity score
     Route(commands::route::RouteArgs),
     /// Products in the store
@@ -130,6 +135,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Listing(args) => commands::listing::run(&ctx, args).await,
+            Command::Reviews { command } => commands::reviews::run(&ctx, command).await,
             Command::Route(args) => commands::route::run(&ctx, args).await,
             Command::Analyze(args) => commands::analyze::run(&ctx, args).await,
             Command::Eval { command } => commands::eval::run(&ctx, command).await,

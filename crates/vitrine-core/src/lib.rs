@@ -15,6 +15,7 @@ pub mod mentions;
 pub mod paths;
 pub mod photo_classifier;
 pub mod provenance;
+pub mod reviews;
 pub mod router;
 pub mod store;
 pub mod studio;

@@ -591,12 +591,12 @@ impl Studio {
 }
 
 /// One model call's result, from the model or from the cache.
-struct Answer {
-    text: String,
-    prompt_tokens: usize,
-    generated_tokens: usize,
-    time_to_first_token_ms: u64,
-    cached: bool,
+pub(crate) struct Answer {
+    pub(crate) text: String,
+    pub(crate) prompt_tokens: usize,
+    pub(crate) generated_tokens: usize,
+    pub(crate) time_to_first_token_ms: u64,
+    pub(crate) cached: bool,
 }
 
 /// The model a pipeline's generations go to.
@@ -637,7 +637,7 @@ impl Engine {
 
 /// Runs generations for a pipeline: answers from the generation cache when
 /// it can, and loads the model only when it must.
-struct Generator {
+pub(crate) struct Generator {
     loaded: Arc<Mutex<Option<LoadedModel>>>,
     engine: Engine,
     store: Store,
@@ -647,7 +647,17 @@ struct Generator {
 }
 
 impl Generator {
-    fn generate(
+    /// The model's name, for provenance.
+    pub(crate) fn model_id(&self) -> String {
+        self.engine.model_id()
+    }
+
+    /// What identifies the model's behaviour (see [`Engine::fingerprint`]).
+    pub(crate) fn fingerprint(&self) -> String {
+        self.engine.fingerprint()
+    }
+
+    pub(crate) fn generate(
         &mut self,
         messages: &[ChatMessage],
         prefill: &str,
@@ -938,6 +948,68 @@ fn structure_finding(problem: &str) -> checks::Finding {
         excerpt: String::new(),
         explanation: problem.to_string(),
         suggestion: Some("Regenerate, or edit the draft.".into()),
+    }
+}
+
+/// Generation for pipelines other than listings (review summaries): the
+/// same routing, engines and cache. `generate_listing` could build its
+/// engine here too; it is left as it is while listings change.
+impl Studio {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn text_generator(
+        &self,
+        task: TaskKind,
+        input_chars: usize,
+        lang: Lang,
+        temperature: f64,
+        pin: Option<&str>,
+        use_cache: bool,
+        cancel: CancelToken,
+    ) -> Result<(Generator, Option<RouteDecision>)> {
+        let (engine, route) = match &self.backend {
+            Backend::Local => {
+                let route = self.route(
+                    &RouteRequest {
+                        task,
+                        input_chars,
+                        products: 1,
+                        languages: vec![lang.code().to_string()],
+                        temperature,
+                    },
+                    pin,
+                )?;
+                tracing::info!(model = %route.model_id, score = route.score, pinned = route.pinned, task = task.as_str(), "route chosen");
+                let spec = self.manifest.get(&route.model_id)?.clone();
+                let engine = Engine::Local {
+                    path: self.models.path_for(&spec),
+                    spec,
+                    device: self.device,
+                };
+                (engine, Some(route))
+            }
+            Backend::Remote(config) => {
+                if let Some(id) = pin {
+                    return Err(CoreError::InvalidInput(format!(
+                        "model `{id}` is a local model, but generation goes to the remote server {}",
+                        config.identity()
+                    )));
+                }
+                let engine = Engine::Remote {
+                    config: config.clone(),
+                    client: None,
+                };
+                (engine, None)
+            }
+        };
+        let generator = Generator {
+            loaded: Arc::clone(&self.loaded),
+            engine,
+            store: self.store.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            use_cache,
+            cancel,
+        };
+        Ok((generator, route))
     }
 }
 

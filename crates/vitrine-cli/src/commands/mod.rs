@@ -9,6 +9,7 @@ pub mod kg;
 pub mod listing;
 pub mod models;
 pub mod products;
+pub mod reviews;
 pub mod route;
 pub mod samples;
 pub mod tryon;
