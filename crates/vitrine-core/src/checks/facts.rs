@@ -287,9 +287,11 @@ mod tests {
         // A colour that is also a category's name is a colour.
         let mut orange = f.clone();
         orange[0].value = "orange".into();
-        assert!(contradictions("title", "Orange Cotton Hoodie", &orange, &kg)
-            .iter()
-            .all(|f| f.rule != "category_contradiction"));
+        assert!(
+            contradictions("title", "Orange Cotton Hoodie", &orange, &kg)
+                .iter()
+                .all(|f| f.rule != "category_contradiction")
+        );
         // Outside the title other categories are things it goes with.
         assert!(contradictions("description", "A wardrobe staple.", &f, &kg).is_empty());
         // What a hoodie goes with is not a contradiction.
