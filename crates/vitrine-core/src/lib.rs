@@ -16,6 +16,7 @@ pub mod paths;
 pub mod photo_classifier;
 pub mod provenance;
 pub mod router;
+pub mod script;
 pub mod store;
 pub mod studio;
 pub mod title_facts;

@@ -10,6 +10,7 @@ pub mod models;
 pub mod products;
 pub mod route;
 pub mod samples;
+pub mod script;
 pub mod tryon;
 
 use std::path::PathBuf;
