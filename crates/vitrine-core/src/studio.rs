@@ -631,6 +631,15 @@ impl Studio {
         let mut params = req.params.clone().unwrap_or_else(script::script_params);
         params.json_schema = Some(script::schema(&plan, lang));
         params.max_tokens = script::max_tokens(&plan, lang);
+        if params.max_tokens > script::MAX_SCRIPT_TOKENS {
+            return Err(CoreError::InvalidInput(format!(
+                "a {:.0}-minute script does not fit one generation (about {} tokens, at most {}); \
+                 shorten --minutes or split the line-up",
+                minutes * products.len() as f64,
+                params.max_tokens,
+                script::MAX_SCRIPT_TOKENS
+            )));
+        }
         let prompt_products: Vec<script::ScriptProduct> = products
             .iter()
             .map(|p| script::ScriptProduct {
@@ -1168,6 +1177,7 @@ fn run_script(
         .map(|p| (p.id, p.name.clone()))
         .collect();
     let prefix = script::response_prefix(job.plan);
+    let mut first_script: Option<(Vec<script::RawSegment>, Vec<String>)> = None;
     let mut attempts = 0u32;
     let mut prompt_tokens = 0;
     let mut generated_tokens = 0;
@@ -1196,7 +1206,14 @@ fn run_script(
         ttft_ms.get_or_insert(answer.time_to_first_token_ms);
         let reply = format!("{prefix}{}", answer.text);
         let (raw, errors) = script::parse(&reply, job.plan);
-        let Some(raw) = raw else {
+        let parsed = match (raw, first_script.take()) {
+            (Some(raw), _) => Some((raw, errors.clone())),
+            // A repair that broke the reply (or ran out of context) keeps
+            // the first script, problems and all.
+            (None, Some(first)) => Some(first),
+            (None, None) => None,
+        };
+        let Some((raw, errors)) = parsed else {
             if attempts >= SCRIPT_ATTEMPTS {
                 return Err(CoreError::InvalidModelOutput {
                     attempts,
@@ -1210,7 +1227,7 @@ fn run_script(
             messages.push(script::repair_message(&errors));
             continue;
         };
-        let script = script::assemble(job.plan, raw, &names, job.lang, job.offer);
+        let script = script::assemble(job.plan, raw.clone(), &names, job.lang, job.offer);
         let findings = script::check_script(&script, &contexts, job.offer);
         let mut problems = errors.clone();
         problems.extend(script::timing_problems(&script, job.lang));
@@ -1261,6 +1278,7 @@ fn run_script(
             };
             return Ok((script, provenance));
         }
+        first_script = Some((raw, errors));
         tracing::info!(?problems, "asking the model to repair its script");
         on_event(GenerationEvent::Retry {
             reason: problems.join("; "),

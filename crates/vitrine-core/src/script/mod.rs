@@ -31,6 +31,13 @@ pub const DEFAULT_MINUTES: f64 = 5.0;
 /// The most products one script takes: a longer line-up is several streams.
 pub const MAX_PRODUCTS: usize = 12;
 
+/// The largest token budget one script generation may ask for: with the
+/// prompt it fits the 8K context of the smallest supported model (a
+/// repair turn, which also carries the first reply, may not; then the
+/// first script is kept). About 10 minutes of English or 8 of Chinese; a
+/// longer stream is several scripts.
+pub const MAX_SCRIPT_TOKENS: usize = 6144;
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct ScriptRequest {
@@ -271,7 +278,7 @@ pub fn max_tokens(plan: &[PlannedSegment], lang: Lang) -> usize {
     let chars: usize = plan.iter().map(|s| char_bounds(s.budget, lang).1).sum();
     let per_char = match lang {
         Lang::En => 0.35,
-        Lang::ZhCn => 1.6,
+        Lang::ZhCn => 1.2,
     };
     (chars as f64 * per_char) as usize + plan.len() * 60 + 64
 }
@@ -305,11 +312,11 @@ pub fn build_messages(
                 .map(|p| product_label(p, s.product))
                 .unwrap_or_default();
             format!(
-                "- \"{}\" ({}, about {} {unit}, about {}): {}",
+                "- \"{}\": {} of {}, about {} {unit}. Purpose: {}.",
                 s.key,
                 s.kind.label(),
-                s.budget,
                 about,
+                s.budget,
                 s.kind.brief(offer.is_some())
             )
         })
@@ -357,8 +364,10 @@ pub fn build_messages(
     let total: f64 = plan.iter().map(|s| s.seconds).sum();
     let user = format!(
         "Write a livestream script of about {} in {language}, segment by segment. \
-         Each segment is an object with \"host\" (the spoken lines) and \"cues\" (one to three \
-         stage directions such as \"hold the product up to the camera\").\n\n\
+         Each segment is an object with \"host\" (the spoken lines) and \"cues\": one to three \
+         short camera directions for that segment, in the imperative, such as \"hold the product \
+         up to the camera\", \"show the label up close\", \"turn it to show the back\". Never \
+         copy a segment's purpose into its cues or host lines.\n\n\
          Segments, in this order:\n{segments}\n{offer_line}{brand_lines}\n\
          Products:\n{facts}\n",
         timing::mmss(total.round() as u32),
@@ -369,8 +378,13 @@ pub fn build_messages(
 }
 
 fn product_label(p: &ScriptProduct, index: usize) -> String {
-    // The name is the photo's file name or the merchant's text: data only.
+    // The name is the photo's file name or the merchant's text: data only,
+    // and file numbering ("hoodie 02") has no place in what the host says.
     let name: String = listing::strip_chat_markup(&p.name)
+        .split_whitespace()
+        .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+        .collect::<Vec<_>>()
+        .join(" ")
         .chars()
         .filter(|c| !c.is_control())
         .take(60)
@@ -423,21 +437,59 @@ pub struct RawSegment {
 static BRACKETED: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"\[([^\]]*)\]|【([^】]*)】").ok());
 
+static PLACEHOLDER: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(?:your|insert|name|host|product name|brand|price|link|xx+|主播|名字|价格)\b",
+    )
+    .ok()
+});
+
+/// Whether bracketed text is a blank to fill in (`[Your Name]`) rather than
+/// a stage direction.
+fn is_placeholder(inner: &str) -> bool {
+    PLACEHOLDER.as_ref().is_some_and(|re| re.is_match(inner))
+}
+
 /// Split stage directions the model left in the host text (`[shows the
 /// label]`) out into cues, so the host never reads a direction aloud.
+/// Blanks to fill in (`[Your Name]`) stay, for the checks to flag.
 fn separate_cues(host: &str, cues: &mut Vec<String>) -> String {
     let Some(re) = BRACKETED.as_ref() else {
         return host.to_string();
     };
-    for c in re.captures_iter(host) {
-        if let Some(m) = c.get(1).or_else(|| c.get(2)) {
-            let cue = m.as_str().trim();
-            if !cue.is_empty() {
-                cues.push(cue.to_string());
-            }
+    let kept = re.replace_all(host, |c: &regex::Captures| {
+        let inner = c
+            .get(1)
+            .or_else(|| c.get(2))
+            .map_or("", |m| m.as_str().trim());
+        if is_placeholder(inner) {
+            return c[0].to_string();
         }
+        if !inner.is_empty() {
+            cues.push(inner.to_string());
+        }
+        " ".to_string()
+    });
+    clean(&kept)
+}
+
+/// Host text that ran into the schema's length cap ends mid-sentence; cut
+/// it back to its last full sentence when that keeps most of it, so the
+/// host never stops halfway through a thought.
+fn end_on_a_sentence(host: String, cap: usize) -> String {
+    let n = host.chars().count();
+    if n + 2 < cap {
+        return host;
     }
-    clean(&re.replace_all(host, " "))
+    let end = host
+        .char_indices()
+        .filter(|(_, c)| matches!(c, '.' | '!' | '?' | '。' | '！' | '？'))
+        .map(|(i, c)| i + c.len_utf8())
+        .next_back();
+    match end {
+        Some(e) if host[..e].chars().count() * 2 >= n => host[..e].to_string(),
+        _ => host,
+    }
 }
 
 fn clean(s: &str) -> String {
@@ -508,6 +560,14 @@ pub fn assemble(
     lang: Lang,
     offer: Option<&str>,
 ) -> Script {
+    let raw: Vec<RawSegment> = raw
+        .into_iter()
+        .zip(plan)
+        .map(|(mut r, p)| {
+            r.host = end_on_a_sentence(r.host, char_bounds(p.budget, lang).1);
+            r
+        })
+        .collect();
     let durations: Vec<f64> = raw
         .iter()
         .map(|r| timing::speaking_seconds(&r.host))
@@ -699,6 +759,30 @@ pub fn offer_findings(script: &Script, offer: Option<&str>, backed: &[String]) -
     out
 }
 
+/// Blanks left in the host lines (`[Your Name]`): the host would read them
+/// out, or stumble.
+fn placeholder_findings(script: &Script) -> Vec<Finding> {
+    let Some(re) = BRACKETED.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, s) in script.segments.iter().enumerate() {
+        for m in re.find_iter(&s.host) {
+            out.push(Finding {
+                check: CheckKind::MetaText,
+                rule: "script-placeholder".into(),
+                severity: Severity::Blocking,
+                field: format!("segments[{}].{}", i + 1, s.kind.as_str()),
+                span: Some(char_span(&s.host, m.start(), m.end())),
+                excerpt: m.as_str().to_string(),
+                explanation: "a blank to fill in is left in the host's lines".into(),
+                suggestion: Some("Write the actual words, or remove the blank.".into()),
+            });
+        }
+    }
+    out
+}
+
 fn char_span(text: &str, start: usize, end: usize) -> (usize, usize) {
     let s = text[..start].chars().count();
     (s, s + text[start..end].chars().count())
@@ -749,6 +833,7 @@ pub fn check_script(
         backed.push(ctx.product_name.to_string());
     }
     findings.extend(offer_findings(script, offer, &backed));
+    findings.extend(placeholder_findings(script));
     findings.extend(timing_finding(script));
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     findings

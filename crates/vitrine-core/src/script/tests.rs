@@ -128,6 +128,42 @@ fn cues_in_the_host_text_move_to_the_cues() {
     let s = s.unwrap();
     assert_eq!(s[1].host, "Look at this soft navy hoodie");
     assert_eq!(s[1].cues, ["turn around", "show the label", "zoom in"]);
+    // A blank to fill in is not a cue: it stays and is flagged.
+    reply["s01_hook"] =
+        serde_json::json!({"host": "Hi, I'm [Your Name]! Welcome.", "cues": ["wave"]});
+    let (raw, _) = parse(&reply.to_string(), &p);
+    let raw = raw.unwrap();
+    assert_eq!(raw[0].host, "Hi, I'm [Your Name]! Welcome.");
+    assert_eq!(raw[0].cues, ["wave"]);
+    let script = assemble(&p, raw, &products()[..1], Lang::En, None);
+    let f = placeholder_findings(&script);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].excerpt, "[Your Name]");
+}
+
+#[test]
+fn host_text_cut_at_the_cap_ends_on_its_last_sentence() {
+    assert_eq!(
+        end_on_a_sentence("Soft and warm all day. Wear it to".into(), 34),
+        "Soft and warm all day."
+    );
+    // Short of the cap, or with too little left, it stays.
+    assert_eq!(
+        end_on_a_sentence("Soft. Wear it to".into(), 60),
+        "Soft. Wear it to"
+    );
+    assert_eq!(
+        end_on_a_sentence("Hi. Wear it to the park on".into(), 27),
+        "Hi. Wear it to the park on"
+    );
+    assert_eq!(
+        end_on_a_sentence("很软。穿上它去公园".into(), 10),
+        "很软。穿上它去公园"
+    );
+    assert_eq!(
+        end_on_a_sentence("柔软舒适的卫衣。穿上".into(), 10),
+        "柔软舒适的卫衣。"
+    );
 }
 
 #[test]
@@ -287,4 +323,15 @@ fn the_prompt_carries_facts_budgets_and_no_offer_rule() {
     assert!(user.contains("navy / 藏青色"), "{user}");
     assert!(user.contains("No offer was given"), "{user}");
     assert!(!user.contains("<|im_end|>"), "{user}");
+}
+
+#[test]
+fn the_default_script_fits_one_generation_and_an_hour_does_not() {
+    for lang in [Lang::En, Lang::ZhCn] {
+        // The default for one product, and a line-up of two.
+        let ten = plan(2, DEFAULT_MINUTES * 60.0, lang);
+        assert!(max_tokens(&ten, lang) <= MAX_SCRIPT_TOKENS, "{lang:?}");
+        let hour = plan(12, 300.0, lang);
+        assert!(max_tokens(&hour, lang) > MAX_SCRIPT_TOKENS, "{lang:?}");
+    }
 }
