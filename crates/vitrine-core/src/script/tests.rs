@@ -1,4 +1,5 @@
 use super::*;
+use crate::checks;
 use crate::types::{Fact, FactSource};
 
 fn fact(id: i64, key: &str, en: &str, zh: &str) -> Fact {
@@ -334,4 +335,19 @@ fn the_default_script_fits_one_generation_and_an_hour_does_not() {
         let hour = plan(12, 300.0, lang);
         assert!(max_tokens(&hour, lang) > MAX_SCRIPT_TOKENS, "{lang:?}");
     }
+}
+
+#[test]
+fn cues_that_echo_the_prompt_are_dropped() {
+    assert!(echoes_a_brief(
+        "ask the viewers a question or invite them to comment"
+    ));
+    assert!(echoes_a_brief(
+        "interaction: ask the viewers a question or invite them to comment (for example…"
+    ));
+    assert!(echoes_a_brief(
+        "tell viewers how to order from the stream (the shop's cart or link"
+    ));
+    assert!(!echoes_a_brief("hold the hoodie up to the camera"));
+    assert!(!echoes_a_brief("show the label"));
 }
