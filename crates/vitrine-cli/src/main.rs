@@ -46,6 +46,8 @@ struct Cli {
 enum Command {
     /// Ingest product photos and write a listing for each
     Listing(commands::listing::ListingArgs),
+    /// Write a timed livestream sales script for products or photos
+    Script(commands::script::ScriptArgs),
     /// Analyse product photos: category, colours and cut-out, stored as facts
     Analyze(commands::analyze::AnalyzeArgs),
     /// Measure quality against labelled data
@@ -136,6 +138,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Listing(args) => commands::listing::run(&ctx, args).await,
             Command::Reviews { command } => commands::reviews::run(&ctx, command).await,
+            Command::Script(args) => commands::script::run(&ctx, args).await,
             Command::Route(args) => commands::route::run(&ctx, args).await,
             Command::Analyze(args) => commands::analyze::run(&ctx, args).await,
             Command::Eval { command } => commands::eval::run(&ctx, command).await,

@@ -17,6 +17,7 @@ pub mod photo_classifier;
 pub mod provenance;
 pub mod reviews;
 pub mod router;
+pub mod script;
 pub mod store;
 pub mod studio;
 pub mod title_facts;

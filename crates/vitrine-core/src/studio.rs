@@ -21,6 +21,7 @@ use crate::ingest::Understanding;
 use crate::listing::{self, Lang};
 use crate::paths::DataDir;
 use crate::router::{self, RouteDecision, RouteRequest, Router, TaskKind};
+use crate::script::{self, Script, ScriptRequest};
 use crate::store::Store;
 use crate::types::{
     Draft, DraftRules, IngestOutcome, Listing, ProductDetail, ProductSummary, Provenance,
@@ -349,6 +350,11 @@ impl Studio {
             .iter()
             .rev()
             .find_map(|v| v.provenance.as_ref()?.rules.as_ref()?.brand.clone());
+        if draft.kind == script::DRAFT_KIND {
+            return self
+                .check_script_draft(current, &draft.lang, brand_name.as_deref())
+                .await;
+        }
         self.check_listing(
             &current.listing,
             Some(draft.product_id),
@@ -388,7 +394,7 @@ impl Studio {
             field: "text".into(),
             text,
         }];
-        Ok(checks::check_fields(&fields, &input.context()))
+        Ok(checks::check_fields_of("text", &fields, &input.context()))
     }
 
     async fn check_input(
@@ -505,47 +511,14 @@ impl Studio {
             params.avoid_words = checks::avoid_words(lang);
         }
         let facts = listing::prompt_facts(&product.name, &product.facts);
-        let (engine, route) = match &self.backend {
-            Backend::Local => {
-                let route = self.route(
-                    &RouteRequest {
-                        task: TaskKind::Listing,
-                        input_chars: router::prompt_chars(&listing::build_messages(
-                            &facts,
-                            &mp,
-                            lang,
-                            brand.as_ref(),
-                        )),
-                        products: 1,
-                        languages: vec![lang.code().to_string()],
-                        temperature: params.temperature,
-                    },
-                    req.model.as_deref(),
-                )?;
-                tracing::info!(model = %route.model_id, score = route.score, pinned = route.pinned, "route chosen");
-                let spec = self.manifest.get(&route.model_id)?.clone();
-                let engine = Engine::Local {
-                    path: self.models.path_for(&spec),
-                    spec,
-                    device: self.device,
-                };
-                (engine, Some(route))
-            }
-            // The remote server serves one model: there is nothing to route.
-            Backend::Remote(config) => {
-                if let Some(id) = &req.model {
-                    return Err(CoreError::InvalidInput(format!(
-                        "model `{id}` is a local model, but generation goes to the remote server {}",
-                        config.identity()
-                    )));
-                }
-                let engine = Engine::Remote {
-                    config: config.clone(),
-                    client: None,
-                };
-                (engine, None)
-            }
-        };
+        let (engine, route) = self.engine_for(
+            TaskKind::Listing,
+            router::prompt_chars(&listing::build_messages(&facts, &mp, lang, brand.as_ref())),
+            1,
+            lang,
+            params.temperature,
+            req.model.as_deref(),
+        )?;
 
         let mut generator = Generator {
             loaded: Arc::clone(&self.loaded),
@@ -587,6 +560,209 @@ impl Studio {
                 &provenance,
             )
             .await
+    }
+
+    /// Write a livestream script for one product or a line-up: plan the
+    /// segments from the target duration, generate under the script schema,
+    /// time what the model wrote, check the host lines (one repair round for
+    /// structure, timing or blocking findings) and store it as a `script`
+    /// draft on the first product.
+    pub async fn generate_script(
+        &self,
+        req: ScriptRequest,
+        on_event: Box<dyn FnMut(GenerationEvent) + Send>,
+        cancel: CancelToken,
+    ) -> Result<Draft> {
+        let lang = Lang::parse(&req.lang)?;
+        if req.product_ids.is_empty() {
+            return Err(CoreError::InvalidInput(
+                "a script needs at least one product".into(),
+            ));
+        }
+        if req.product_ids.len() > script::MAX_PRODUCTS {
+            return Err(CoreError::InvalidInput(format!(
+                "a script takes at most {} products; split the line-up",
+                script::MAX_PRODUCTS
+            )));
+        }
+        let minutes = req.minutes.unwrap_or(script::DEFAULT_MINUTES);
+        if !(0.25..=60.0).contains(&minutes) {
+            return Err(CoreError::InvalidInput(format!(
+                "--minutes must be between 0.25 and 60 per product, not {minutes}"
+            )));
+        }
+        let offer = req
+            .offer
+            .as_deref()
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_string);
+        let mut products = Vec::with_capacity(req.product_ids.len());
+        for id in &req.product_ids {
+            products.push(self.store.product(*id).await?);
+        }
+        let brand = match req.brand.as_deref() {
+            Some(name) => Some(self.store.brand(name).await?),
+            None => None,
+        };
+        let kg = self.store.knowledge_graph().await?;
+        let plan = script::plan(products.len(), minutes * 60.0, lang);
+        let mut params = req.params.clone().unwrap_or_else(script::script_params);
+        params.json_schema = Some(script::schema(&plan, lang));
+        if params.avoid_words.is_empty() {
+            params.avoid_words = checks::avoid_words(lang);
+        }
+        params.max_tokens = script::max_tokens(&plan, lang);
+        if params.max_tokens > script::MAX_SCRIPT_TOKENS {
+            return Err(CoreError::InvalidInput(format!(
+                "a {:.0}-minute script does not fit one generation (about {} tokens, at most {}); \
+                 shorten --minutes or split the line-up",
+                minutes * products.len() as f64,
+                params.max_tokens,
+                script::MAX_SCRIPT_TOKENS
+            )));
+        }
+        let prompt_products: Vec<script::ScriptProduct> = products
+            .iter()
+            .map(|p| script::ScriptProduct {
+                id: p.id,
+                name: p.name.clone(),
+                facts: listing::prompt_facts(&p.name, &p.facts),
+            })
+            .collect();
+        let messages = script::build_messages(
+            &prompt_products,
+            &plan,
+            lang,
+            offer.as_deref(),
+            brand.as_ref(),
+        );
+        let (engine, route) = self.engine_for(
+            TaskKind::LivestreamScript,
+            router::prompt_chars(&messages),
+            products.len(),
+            lang,
+            params.temperature,
+            req.model.as_deref(),
+        )?;
+        let mut generator = Generator {
+            loaded: Arc::clone(&self.loaded),
+            engine,
+            store: self.store.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            use_cache: req.use_cache,
+            cancel,
+        };
+        let task = tokio::task::spawn_blocking(move || {
+            let mut on_event = on_event;
+            run_script(
+                &mut generator,
+                &ScriptJob {
+                    products: &products,
+                    prompt_products: &prompt_products,
+                    plan: &plan,
+                    messages,
+                    lang,
+                    offer: offer.as_deref(),
+                    brand: brand.as_ref(),
+                    kg: &kg,
+                },
+                &params,
+                &mut on_event,
+            )
+        });
+        let (script, mut provenance) = task.await.map_err(|e| CoreError::Task(e.to_string()))??;
+        if let Some(route) = route {
+            provenance.warnings.extend(route.fallback.clone());
+            provenance.route = Some(route);
+        }
+        let first = script.product_ids.first().copied().unwrap_or_default();
+        self.store
+            .create_draft(
+                first,
+                script::DRAFT_KIND,
+                lang.code(),
+                script::CHANNEL,
+                &script,
+                &provenance,
+            )
+            .await
+    }
+
+    /// The engine a generation runs on: the routed (or pinned) local model,
+    /// or the remote server.
+    fn engine_for(
+        &self,
+        task: TaskKind,
+        input_chars: usize,
+        products: usize,
+        lang: Lang,
+        temperature: f64,
+        pin: Option<&str>,
+    ) -> Result<(Engine, Option<RouteDecision>)> {
+        match &self.backend {
+            Backend::Local => {
+                let route = self.route(
+                    &RouteRequest {
+                        task,
+                        input_chars,
+                        products,
+                        languages: vec![lang.code().to_string()],
+                        temperature,
+                    },
+                    pin,
+                )?;
+                tracing::info!(model = %route.model_id, score = route.score, pinned = route.pinned, task = task.as_str(), "route chosen");
+                let spec = self.manifest.get(&route.model_id)?.clone();
+                let engine = Engine::Local {
+                    path: self.models.path_for(&spec),
+                    spec,
+                    device: self.device,
+                };
+                Ok((engine, Some(route)))
+            }
+            Backend::Remote(config) => {
+                if let Some(id) = pin {
+                    return Err(CoreError::InvalidInput(format!(
+                        "model `{id}` is a local model, but generation goes to the remote server {}",
+                        config.identity()
+                    )));
+                }
+                Ok((
+                    Engine::Remote {
+                        config: config.clone(),
+                        client: None,
+                    },
+                    None,
+                ))
+            }
+        }
+    }
+
+    /// Check a stored script's host lines again, each segment against its
+    /// product's current facts.
+    async fn check_script_draft(
+        &self,
+        version: &crate::types::DraftVersion,
+        lang: &str,
+        brand: Option<&str>,
+    ) -> Result<Vec<checks::Finding>> {
+        let Some(content) = &version.content else {
+            return Ok(Vec::new());
+        };
+        let script: Script = serde_json::from_value(content.clone()).map_err(|e| {
+            CoreError::InvalidInput(format!("the stored script does not parse: {e}"))
+        })?;
+        let mut inputs = Vec::with_capacity(script.product_ids.len());
+        for id in &script.product_ids {
+            inputs.push(self.check_input(Some(*id), "generic", lang, brand).await?);
+        }
+        let contexts: Vec<checks::Context> = inputs.iter().map(CheckInput::context).collect();
+        Ok(script::check_script(
+            &script,
+            &contexts,
+            script.offer.as_deref(),
+        ))
     }
 }
 
@@ -902,6 +1078,7 @@ fn run_listing(
                         }),
                         rules_sha256: crate::provenance::rules_sha256(),
                     }),
+                    script: None,
                 };
                 return Ok((listing, provenance));
             }
@@ -966,41 +1143,7 @@ impl Studio {
         use_cache: bool,
         cancel: CancelToken,
     ) -> Result<(Generator, Option<RouteDecision>)> {
-        let (engine, route) = match &self.backend {
-            Backend::Local => {
-                let route = self.route(
-                    &RouteRequest {
-                        task,
-                        input_chars,
-                        products: 1,
-                        languages: vec![lang.code().to_string()],
-                        temperature,
-                    },
-                    pin,
-                )?;
-                tracing::info!(model = %route.model_id, score = route.score, pinned = route.pinned, task = task.as_str(), "route chosen");
-                let spec = self.manifest.get(&route.model_id)?.clone();
-                let engine = Engine::Local {
-                    path: self.models.path_for(&spec),
-                    spec,
-                    device: self.device,
-                };
-                (engine, Some(route))
-            }
-            Backend::Remote(config) => {
-                if let Some(id) = pin {
-                    return Err(CoreError::InvalidInput(format!(
-                        "model `{id}` is a local model, but generation goes to the remote server {}",
-                        config.identity()
-                    )));
-                }
-                let engine = Engine::Remote {
-                    config: config.clone(),
-                    client: None,
-                };
-                (engine, None)
-            }
-        };
+        let (engine, route) = self.engine_for(task, input_chars, 1, lang, temperature, pin)?;
         let generator = Generator {
             loaded: Arc::clone(&self.loaded),
             engine,
@@ -1012,6 +1155,161 @@ impl Studio {
         Ok((generator, route))
     }
 }
+
+/// What one script is written for and checked against.
+struct ScriptJob<'a> {
+    products: &'a [ProductDetail],
+    prompt_products: &'a [script::ScriptProduct],
+    plan: &'a [script::PlannedSegment],
+    messages: Vec<ChatMessage>,
+    lang: Lang,
+    offer: Option<&'a str>,
+    brand: Option<&'a BrandProfile>,
+    kg: &'a crate::kg::KnowledgeGraph,
+}
+
+fn run_script(
+    generator: &mut Generator,
+    job: &ScriptJob,
+    params: &GenerationParams,
+    on_event: &mut Box<dyn FnMut(GenerationEvent) + Send>,
+) -> Result<(Script, Provenance)> {
+    let mut messages = job.messages.clone();
+    let prompt_sha256 = hex::encode(Sha256::digest(
+        serde_json::to_vec(&messages).map_err(|e| CoreError::Task(e.to_string()))?,
+    ));
+    let generic = listing::marketplace("generic")?;
+    let contexts: Vec<checks::Context> = job
+        .products
+        .iter()
+        .map(|p| checks::Context {
+            marketplace: &generic,
+            lang: job.lang,
+            facts: &p.facts,
+            product_name: &p.name,
+            kg: Some(job.kg),
+            brand: job.brand,
+        })
+        .collect();
+    let names: Vec<(i64, String)> = job
+        .products
+        .iter()
+        .map(|p| (p.id, p.name.clone()))
+        .collect();
+    let prefix = script::response_prefix(job.plan);
+    let mut first_script: Option<(Vec<script::RawSegment>, Vec<String>)> = None;
+    let mut attempts = 0u32;
+    let mut prompt_tokens = 0;
+    let mut generated_tokens = 0;
+    let mut ttft_ms = None;
+    let mut all_cached = true;
+    let started = Instant::now();
+    loop {
+        attempts += 1;
+        on_event(GenerationEvent::Token {
+            text: prefix.clone(),
+        });
+        let mut so_far = prefix.clone();
+        let sink = std::cell::RefCell::new(&mut *on_event);
+        let mut forward = |piece: &str| {
+            (sink.borrow_mut())(GenerationEvent::Token {
+                text: piece.to_string(),
+            });
+            so_far.push_str(piece);
+            listing::extract_json_object(&so_far).is_none()
+        };
+        let mut events = |ev: GenerationEvent| (sink.borrow_mut())(ev);
+        let answer = generator.generate(&messages, &prefix, params, &mut events, &mut forward)?;
+        all_cached &= answer.cached;
+        prompt_tokens += answer.prompt_tokens;
+        generated_tokens += answer.generated_tokens;
+        ttft_ms.get_or_insert(answer.time_to_first_token_ms);
+        let reply = format!("{prefix}{}", answer.text);
+        let (raw, errors) = script::parse(&reply, job.plan);
+        let parsed = match (raw, first_script.take()) {
+            (Some(raw), _) => Some((raw, errors.clone())),
+            // A repair that broke the reply (or ran out of context) keeps
+            // the first script, problems and all.
+            (None, Some(first)) => Some(first),
+            (None, None) => None,
+        };
+        let Some((raw, errors)) = parsed else {
+            if attempts >= SCRIPT_ATTEMPTS {
+                return Err(CoreError::InvalidModelOutput {
+                    attempts,
+                    reason: errors.join("; "),
+                });
+            }
+            on_event(GenerationEvent::Retry {
+                reason: errors.join("; "),
+            });
+            messages.push(ChatMessage::assistant(reply));
+            messages.push(script::repair_message(&errors));
+            continue;
+        };
+        let script = script::assemble(job.plan, raw.clone(), &names, job.lang, job.offer);
+        let findings = script::check_script(&script, &contexts, job.offer);
+        let mut problems = errors.clone();
+        problems.extend(script::timing_problems(&script, job.lang));
+        problems.extend(
+            findings
+                .iter()
+                .filter(|f| f.severity == checks::Severity::Blocking)
+                .map(checks::Finding::describe),
+        );
+        if problems.is_empty() || attempts >= SCRIPT_ATTEMPTS {
+            let mut findings = findings;
+            findings.extend(errors.iter().map(|e| structure_finding(e)));
+            let fields = script::host_fields(&script);
+            let all_facts: Vec<crate::types::Fact> =
+                job.products.iter().flat_map(|p| p.facts.clone()).collect();
+            let provenance = Provenance {
+                model_id: generator.engine.model_id(),
+                model_sha256: generator.engine.fingerprint(),
+                prompt_sha256,
+                sampling: serde_json::to_value(params).unwrap_or_default(),
+                facts_used: job
+                    .prompt_products
+                    .iter()
+                    .flat_map(|p| p.facts.fact_ids.clone())
+                    .collect(),
+                prompt_tokens,
+                generated_tokens,
+                time_to_first_token_ms: ttft_ms.unwrap_or_default(),
+                total_ms: started.elapsed().as_millis() as u64,
+                attempts,
+                cached: all_cached,
+                warnings: Vec::new(),
+                route: None,
+                trace: crate::provenance::trace(&fields, &all_facts, Some(job.kg)),
+                findings,
+                rules: Some(DraftRules {
+                    marketplace: script::CHANNEL.to_string(),
+                    lang: job.lang.code().to_string(),
+                    brand: job.brand.map(|b| b.name.clone()),
+                    brand_sha256: job.brand.and_then(|b| {
+                        serde_json::to_vec(b)
+                            .ok()
+                            .map(|j| hex::encode(Sha256::digest(j)))
+                    }),
+                    rules_sha256: crate::provenance::rules_sha256(),
+                }),
+                script: Some(script::ScriptProvenance::of(&script)),
+            };
+            return Ok((script, provenance));
+        }
+        first_script = Some((raw, errors));
+        tracing::info!(?problems, "asking the model to repair its script");
+        on_event(GenerationEvent::Retry {
+            reason: problems.join("; "),
+        });
+        messages.push(ChatMessage::assistant(reply));
+        messages.push(script::repair_message(&problems));
+    }
+}
+
+/// Generation attempts per script: the first and one repair round.
+const SCRIPT_ATTEMPTS: u32 = 2;
 
 /// sha256 of an installed model file (for `vitrine models verify`).
 pub fn verify_model(store: &ModelStore, spec: &vitrine_infer::ModelSpec) -> Result<bool> {

@@ -190,6 +190,9 @@ pub struct Provenance {
     /// Which facts each sentence of the copy uses.
     #[serde(default)]
     pub trace: Vec<crate::provenance::SentenceTrace>,
+    /// A livestream script's line-up and segment timing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<crate::script::ScriptProvenance>,
 }
 
 /// The rules behind a draft: marketplace profile, brand profile and the
@@ -213,7 +216,13 @@ pub struct DraftVersion {
     pub id: i64,
     pub draft_id: i64,
     pub version: i64,
+    /// The listing; for other kinds of draft an empty listing carrying only
+    /// the draft's title, with the text itself in `content`.
     pub listing: Listing,
+    /// The stored text of a draft that is not a listing (a script…), as
+    /// its kind's JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<serde_json::Value>,
     pub provenance: Option<Provenance>,
     /// `model` for generated text, `user` for edits.
     pub author: String,

@@ -50,6 +50,7 @@ fn provenance() -> Provenance {
         findings: Vec::new(),
         rules: None,
         trace: Vec::new(),
+        script: None,
     }
 }
 
@@ -554,4 +555,70 @@ zh = "背心"
     let kg = store.knowledge_graph().await.unwrap();
     assert!(kg.category("apparel.tops.vests").is_none());
     drop(dir);
+}
+
+#[tokio::test]
+async fn drafts_of_other_kinds_list_beside_listings() {
+    let (_dir, store) = open().await;
+    let product = new_product(&store, "Hoodie").await;
+    store
+        .create_draft(
+            product,
+            "listing",
+            "en",
+            "generic",
+            &listing("Navy hoodie"),
+            &provenance(),
+        )
+        .await
+        .unwrap();
+    let script = serde_json::json!({"title": "Livestream script: Hoodie (05:00)", "segments": []});
+    let stored = store
+        .create_draft(
+            product,
+            "script",
+            "en",
+            "livestream",
+            &script,
+            &provenance(),
+        )
+        .await
+        .unwrap();
+    // The script's own JSON comes back whole; the listing slot carries its title.
+    assert_eq!(stored.versions[0].content.as_ref(), Some(&script));
+    assert_eq!(
+        stored.versions[0].listing.title,
+        "Livestream script: Hoodie (05:00)"
+    );
+    let untitled = serde_json::json!({"points": ["soft"]});
+    store
+        .create_draft(
+            product,
+            "review_summary",
+            "en",
+            "generic",
+            &untitled,
+            &provenance(),
+        )
+        .await
+        .unwrap();
+    let mut titles: Vec<(String, String)> = store
+        .drafts_for_product(product)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.kind, d.title))
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        [
+            ("listing".to_string(), "Navy hoodie".to_string()),
+            ("review_summary".into(), "review_summary".into()),
+            ("script".into(), "Livestream script: Hoodie (05:00)".into()),
+        ]
+    );
+    // A listing still has no `content`: its text is the listing.
+    let product_detail = store.product(product).await.unwrap();
+    assert_eq!(product_detail.drafts.len(), 3);
 }

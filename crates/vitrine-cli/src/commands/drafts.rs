@@ -35,7 +35,16 @@ pub async fn run(ctx: &Context, cmd: DraftsCommand) -> Result<()> {
                 draft.versions.len()
             );
             if let Some(v) = draft.versions.last() {
-                super::listing::print_listing(&v.listing);
+                let script = v.content.as_ref().and_then(|c| {
+                    serde_json::from_value::<vitrine_core::script::Script>(c.clone()).ok()
+                });
+                match script {
+                    Some(s) => {
+                        println!("{}\n", s.title);
+                        print!("{}", vitrine_core::script::run_sheet(&s));
+                    }
+                    None => super::listing::print_listing(&v.listing),
+                }
                 if let Some(p) = &v.provenance {
                     println!(
                         "\nmodel {} · {} prompt + {} generated tokens · first token {} ms · total {} ms · {} attempt(s)",

@@ -12,6 +12,7 @@ pub mod products;
 pub mod reviews;
 pub mod route;
 pub mod samples;
+pub mod script;
 pub mod tryon;
 
 use std::path::PathBuf;

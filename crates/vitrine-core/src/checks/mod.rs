@@ -168,11 +168,21 @@ pub fn check_listing(listing: &Listing, ctx: &Context) -> Vec<Finding> {
 }
 
 /// The checks that read any text (scripts, summaries, a plain file): all but
-/// the listing's shape.
+/// the listing's shape. Wording rules are those for listings; other kinds
+/// of draft use [`check_fields_of`].
 pub fn check_fields(fields: &[FieldText], ctx: &Context) -> Vec<Finding> {
+    check_fields_of(LISTING, fields, ctx)
+}
+
+/// The draft kind listings are stored as.
+pub const LISTING: &str = "listing";
+
+/// [`check_fields`] for a draft of `kind` (`listing`, `script`…): wording
+/// rules that declare `applies_to` run only on those kinds.
+pub fn check_fields_of(kind: &str, fields: &[FieldText], ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
     for f in fields {
-        findings.extend(wording::check(&f.field, f.text, ctx.lang));
+        findings.extend(wording::check(&f.field, f.text, ctx.lang, kind));
         findings.extend(language::check(&f.field, f.text, ctx.lang));
         findings.extend(facts::unsupported_specs(&f.field, f.text, ctx));
         if let Some(kg) = ctx.kg {

@@ -43,7 +43,14 @@ struct RawRule {
     exceptions: Vec<String>,
     explanation: String,
     suggestion: String,
+    /// Draft kinds the rule is for; empty means every kind.
+    #[serde(default)]
+    applies_to: Vec<String>,
 }
+
+/// The draft kinds a rule's `applies_to` may name. A typo would silently
+/// switch a rule off, so unknown kinds fail to load.
+pub const DRAFT_KINDS: [&str; 4] = ["listing", "script", "review_summary", "text"];
 
 /// One compiled wording rule.
 pub struct WordingRule {
@@ -57,15 +64,18 @@ pub struct WordingRule {
     exceptions: Vec<String>,
     pub explanation: String,
     pub suggestion: String,
+    /// Draft kinds the rule is for; empty means every kind.
+    pub applies_to: Vec<String>,
 }
 
 impl WordingRule {
-    fn applies_to(&self, lang: Lang) -> bool {
-        match self.lang.as_str() {
+    fn applies_to(&self, lang: Lang, kind: &str) -> bool {
+        let lang_ok = match self.lang.as_str() {
             "en" => lang == Lang::En,
             "zh" => lang == Lang::ZhCn,
             _ => true,
-        }
+        };
+        lang_ok && (self.applies_to.is_empty() || self.applies_to.iter().any(|k| k == kind))
     }
 
     /// Byte ranges of the rule's matches in `text`, minus those an
@@ -100,11 +110,24 @@ impl WordingRule {
     }
 }
 
-static COMPILED: LazyLock<Result<Vec<WordingRule>, String>> = LazyLock::new(|| {
-    let file: RuleFile = toml::from_str(RULES).map_err(|e| e.to_string())?;
+static COMPILED: LazyLock<Result<Vec<WordingRule>, String>> = LazyLock::new(|| compile(RULES));
+
+fn compile(text: &str) -> Result<Vec<WordingRule>, String> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| e.to_string())?;
     file.rule
         .into_iter()
         .map(|r| {
+            if let Some(k) = r
+                .applies_to
+                .iter()
+                .find(|k| !DRAFT_KINDS.contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "rule {}: applies_to names unknown kind `{k}` (known: {})",
+                    r.id,
+                    DRAFT_KINDS.join(", ")
+                ));
+            }
             let patterns = r
                 .patterns
                 .iter()
@@ -124,10 +147,11 @@ static COMPILED: LazyLock<Result<Vec<WordingRule>, String>> = LazyLock::new(|| {
                 exceptions: r.exceptions,
                 explanation: r.explanation,
                 suggestion: r.suggestion,
+                applies_to: r.applies_to,
             })
         })
         .collect()
-});
+}
 
 /// The built-in wording rules. The file is compiled in and its every
 /// pattern is covered by tests, so an error here is a build defect; it is
@@ -136,7 +160,7 @@ pub fn wording_rules() -> Result<&'static [WordingRule], String> {
     COMPILED.as_deref().map_err(Clone::clone)
 }
 
-pub(super) fn check(field: &str, text: &str, lang: Lang) -> Vec<Finding> {
+pub(super) fn check(field: &str, text: &str, lang: Lang, kind: &str) -> Vec<Finding> {
     let rules = match wording_rules() {
         Ok(r) => r,
         Err(e) => {
@@ -145,7 +169,13 @@ pub(super) fn check(field: &str, text: &str, lang: Lang) -> Vec<Finding> {
         }
     };
     let mut out = Vec::new();
-    for rule in rules.iter().filter(|r| r.applies_to(lang)) {
+    // Where rules overlap, the more severe one speaks for the text (a
+    // blocking "guaranteed results" over the "guarantee" warning); file
+    // order otherwise.
+    let mut applicable: Vec<&WordingRule> =
+        rules.iter().filter(|r| r.applies_to(lang, kind)).collect();
+    applicable.sort_by_key(|r| std::cmp::Reverse(r.severity));
+    for rule in applicable {
         for (s, e) in rule.matches(text) {
             let span = Some(char_span(text, s, e));
             // One finding per piece of text: "100%" is absolute in both
@@ -181,7 +211,7 @@ mod tests {
     use super::*;
 
     fn rules_hit(text: &str, lang: Lang) -> Vec<String> {
-        check("description", text, lang)
+        check("description", text, lang, "listing")
             .into_iter()
             .map(|f| format!("{}:{}", f.rule, f.excerpt))
             .collect()
@@ -198,7 +228,7 @@ mod tests {
         for w in avoid_words(Lang::ZhCn) {
             let lang = if w.is_ascii() { Lang::En } else { Lang::ZhCn };
             assert!(
-                !check("title", &w, lang).is_empty(),
+                !check("title", &w, lang, "listing").is_empty(),
                 "`{w}` is avoided but no rule flags it"
             );
         }
@@ -226,6 +256,7 @@ mod tests {
             "title",
             "The best hoodie, 100% guaranteed to cure colds",
             Lang::En,
+            "listing",
         );
         let ids: Vec<&str> = f.iter().map(|f| f.rule.as_str()).collect();
         assert!(ids.contains(&"absolute-en"), "{ids:?}");
@@ -245,5 +276,57 @@ mod tests {
         // English meta text left in Chinese copy is caught too.
         assert!(!rules_hit("柔软卫衣 As an AI language model", Lang::ZhCn).is_empty());
         assert!(rules_hit("A soft hoodie for cool evenings.", Lang::En).is_empty());
+    }
+
+    fn kind_hits(text: &str, lang: Lang, kind: &str) -> Vec<String> {
+        check("host", text, lang, kind)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    #[test]
+    fn rules_apply_to_their_draft_kinds() {
+        // A call to action is the point of a script, not of a listing.
+        assert_eq!(kind_hits("Buy now!", Lang::En, "listing"), ["promotional"]);
+        assert!(kind_hits("Buy now!", Lang::En, "script").is_empty());
+        assert!(kind_hits("马上下单，包邮", Lang::ZhCn, "script").is_empty());
+        // Live-commerce pressure is the script's own rule, not a listing's.
+        assert_eq!(
+            kind_hits("Only 3 left, hurry!", Lang::En, "script"),
+            ["scarcity-en"]
+        );
+        assert!(kind_hits("Only 3 left, hurry!", Lang::En, "listing").is_empty());
+        assert_eq!(
+            kind_hits("今天最后一天", Lang::ZhCn, "script"),
+            ["scarcity-zh"]
+        );
+        // Rules without applies_to run on every kind.
+        for kind in DRAFT_KINDS {
+            assert_eq!(kind_hits("It cures colds", Lang::En, kind), ["medical-en"]);
+            assert_eq!(kind_hits("全网最低价", Lang::ZhCn, kind).len(), 1, "{kind}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_kind_in_applies_to_fails_to_load() {
+        let good = r#"
+[[rule]]
+id = "x"
+kind = "promotional"
+lang = "any"
+severity = "warning"
+patterns = ["\\bx\\b"]
+explanation = "e"
+suggestion = "s"
+applies_to = ["script"]
+"#;
+        let rules = compile(good).unwrap();
+        assert_eq!(rules[0].applies_to, ["script"]);
+        assert!(rules[0].applies_to(Lang::En, "script"));
+        assert!(!rules[0].applies_to(Lang::En, "listing"));
+        let bad = good.replace("[\"script\"]", "[\"scripts\"]");
+        let err = compile(&bad).err().unwrap_or_default();
+        assert!(err.contains("unknown kind `scripts`"), "{err}");
     }
 }
