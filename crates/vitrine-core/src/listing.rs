@@ -307,6 +307,14 @@ pub fn build_messages(
         keys.push(format!("\"{name}\": {what} (string)"));
     }
     rules.push(format!("Write in {language}."));
+    if lang == Lang::ZhCn {
+        // The facts and the merchant's title are often English; copy that
+        // keeps them reads half-translated (and fails the language check).
+        rules.push(
+            "Translate English product names and words from the facts into Chinese; only brand names stay as they are."
+                .into(),
+        );
+    }
     let brand_lines = brand
         .map(|b| {
             format!(
@@ -355,7 +363,10 @@ pub fn schema(mp: &Marketplace, lang: Lang) -> serde_json::Value {
             "minItems": mp.bullets,
             "maxItems": mp.bullets
         },
-        "description": {"type": "string", "minLength": 40, "maxLength": mp.description_max_chars},
+        // Twice the length asked for, within the hard limit: room for a
+        // model's overshoot, while a rambling one still closes the object
+        // inside the token budget.
+        "description": {"type": "string", "minLength": 40, "maxLength": mp.description_max_chars.min(mp.target_description_chars * 2)},
         "keywords": {
             "type": "array",
             "items": {"type": "string", "minLength": 2, "maxLength": 40},
@@ -412,7 +423,7 @@ fn has_words(s: &str) -> bool {
 pub const MISSING_COLOUR: &str = "the copy does not name the product's main colour";
 
 /// The problems found in one reply.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Validation {
     /// Problems that make the listing unusable.
     pub errors: Vec<String>,

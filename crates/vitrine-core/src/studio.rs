@@ -83,7 +83,9 @@ pub fn listing_params() -> GenerationParams {
         repeat_penalty: 1.15,
         repeat_last_n: 128,
         seed: 42,
-        max_tokens: 700,
+        // Enough for the longest schema (Shopify's extra fields, Chinese
+        // copy at about a token a character).
+        max_tokens: 1024,
         json_schema: None,
         avoid_words: Vec::new(),
     }
@@ -1010,6 +1012,7 @@ fn run_listing(
     let mut prompt_tokens = 0;
     let mut generated_tokens = 0;
     let mut ttft_ms = None;
+    let mut first: Option<(Listing, listing::Validation)> = None;
     let mut all_cached = true;
     let started = Instant::now();
     loop {
@@ -1039,6 +1042,12 @@ fn run_listing(
         let reply = format!("{prefix}{}", answer.text);
         let (listing, check) =
             listing::parse_and_validate(&reply, mp, facts.dominant_colour.as_ref());
+        // A repair that broke the reply (no JSON left, the token budget run
+        // out) keeps the first listing, problems and all: nothing lost.
+        let (listing, check) = match (listing, first.take()) {
+            (None, Some((l, c))) if attempts >= LISTING_ATTEMPTS => (Some(l), c),
+            (l, _) => (l, check),
+        };
         let findings = listing
             .as_ref()
             .map(|l| checks::check_listing(l, &ctx))
@@ -1089,6 +1098,9 @@ fn run_listing(
                 });
             }
             _ => {
+                if let Some(l) = &listing {
+                    first = Some((l.clone(), check.clone()));
+                }
                 let mut problems = check.errors.clone();
                 problems.extend(
                     findings
