@@ -36,6 +36,10 @@ pub struct EvalCopyArgs {
     /// At most this many photos (in labels order, first of each product)
     #[arg(long)]
     limit: Option<usize>,
+    /// Review files to summarise in each language as well
+    /// (e.g. assets/samples/reviews-hoodie.csv)
+    #[arg(long)]
+    reviews: Vec<PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -75,6 +79,26 @@ struct Report {
     mean_description_chars: f64,
     mean_seconds: f64,
     cases: Vec<Case>,
+    summaries: Vec<SummaryCase>,
+}
+
+/// One review summary, scored.
+#[derive(Serialize)]
+struct SummaryCase {
+    file: String,
+    lang: String,
+    error: Option<String>,
+    /// `model`, `template` (both tries rejected) or `not_enough`.
+    paragraph_source: String,
+    usable_reviews: usize,
+    suspicious: usize,
+    quotes: usize,
+    /// Quotes dropped because they were not verbatim in the file: must be 0
+    /// in what is shown.
+    quotes_dropped: usize,
+    /// The checks on the paragraph.
+    findings: Vec<Finding>,
+    seconds: f64,
 }
 
 fn key(f: &Finding) -> String {
@@ -100,7 +124,7 @@ pub async fn run(ctx: &Context, args: EvalCopyArgs) -> Result<()> {
         })
         .take(args.limit.unwrap_or(usize::MAX))
         .collect();
-    if photos.is_empty() {
+    if photos.is_empty() && args.reviews.is_empty() {
         bail!(
             "none of the photos {} names is in {} (vitrine samples fetch --dir {})",
             args.labels.display(),
@@ -202,6 +226,50 @@ pub async fn run(ctx: &Context, args: EvalCopyArgs) -> Result<()> {
     }
     bar.finish_and_clear();
 
+    let mut summaries = Vec::new();
+    for file in &args.reviews {
+        for lang in &args.langs {
+            let started = Instant::now();
+            let req = vitrine_core::reviews::summarize::SummaryRequest {
+                product_id: None,
+                lang: lang.clone(),
+                model: args.model.clone(),
+                params: None,
+                use_cache: true,
+            };
+            let result = studio
+                .summarize_reviews(file, req, Box::new(|_| {}), CancelToken::new())
+                .await;
+            let name = file.display().to_string();
+            summaries.push(match result {
+                Ok(s) => SummaryCase {
+                    findings: studio.check_text(&s.paragraph, None, lang, None).await?,
+                    file: name,
+                    lang: lang.clone(),
+                    error: None,
+                    paragraph_source: s.paragraph_source.clone(),
+                    usable_reviews: s.analysis.usable,
+                    suspicious: s.analysis.suspicious.len(),
+                    quotes: s.analysis.quotes.len(),
+                    quotes_dropped: s.analysis.quotes_dropped,
+                    seconds: started.elapsed().as_secs_f64(),
+                },
+                Err(e) => SummaryCase {
+                    file: name,
+                    lang: lang.clone(),
+                    error: Some(e.to_string()),
+                    paragraph_source: String::new(),
+                    usable_reviews: 0,
+                    suspicious: 0,
+                    quotes: 0,
+                    quotes_dropped: 0,
+                    findings: Vec::new(),
+                    seconds: started.elapsed().as_secs_f64(),
+                },
+            });
+        }
+    }
+
     let blocking = |c: &Case| c.findings.iter().any(|f| f.severity == Severity::Blocking);
     // Per check, the number of drafts with at least one finding of it.
     let by_check = |severity: Severity| {
@@ -238,6 +306,7 @@ pub async fn run(ctx: &Context, args: EvalCopyArgs) -> Result<()> {
         mean_description_chars: mean(&|c| c.description_chars),
         mean_seconds: cases.iter().map(|c| c.seconds).sum::<f64>() / cases.len().max(1) as f64,
         cases,
+        summaries,
     };
     if args.json {
         return print_json(&report);
@@ -285,6 +354,33 @@ pub async fn run(ctx: &Context, args: EvalCopyArgs) -> Result<()> {
                 format!(" · UNFLAGGED: {}", c.unflagged.join("; "))
             }
         );
+    }
+    for s in &report.summaries {
+        let blocking: Vec<String> = s
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Blocking)
+            .map(|f| format!("{} “{}”", f.rule, f.excerpt))
+            .collect();
+        match &s.error {
+            Some(e) => println!("  reviews {} · {}: FAILED: {e}", s.file, s.lang),
+            None => println!(
+                "  reviews {} · {}: paragraph by {}, {} usable reviews, {} suspicious, {} verified quotes ({} dropped) · {:.1} s{}",
+                s.file,
+                s.lang,
+                s.paragraph_source,
+                s.usable_reviews,
+                s.suspicious,
+                s.quotes,
+                s.quotes_dropped,
+                s.seconds,
+                if blocking.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {}", blocking.join("; "))
+                }
+            ),
+        }
     }
     Ok(())
 }
