@@ -311,6 +311,40 @@ pub async fn run(ctx: &Context, args: EvalCopyArgs) -> Result<()> {
     if args.json {
         return print_json(&report);
     }
+    if !report.cases.is_empty() {
+        print_listing_summary(&report);
+    }
+    for s in &report.summaries {
+        let blocking: Vec<String> = s
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Blocking)
+            .map(|f| format!("{} “{}”", f.rule, f.excerpt))
+            .collect();
+        match &s.error {
+            Some(e) => println!("  reviews {} · {}: FAILED: {e}", s.file, s.lang),
+            None => println!(
+                "  reviews {} · {}: paragraph by {}, {} usable reviews, {} suspicious, {} verified quotes ({} dropped) · {:.1} s{}",
+                s.file,
+                s.lang,
+                s.paragraph_source,
+                s.usable_reviews,
+                s.suspicious,
+                s.quotes,
+                s.quotes_dropped,
+                s.seconds,
+                if blocking.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {}", blocking.join("; "))
+                }
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn print_listing_summary(report: &Report) {
     println!(
         "{} drafts by {}: {} valid, {} with no blocking finding, {} carrying blocking findings, {} problems unflagged · {:.1} s a listing",
         report.drafts,
@@ -355,32 +389,4 @@ pub async fn run(ctx: &Context, args: EvalCopyArgs) -> Result<()> {
             }
         );
     }
-    for s in &report.summaries {
-        let blocking: Vec<String> = s
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Blocking)
-            .map(|f| format!("{} “{}”", f.rule, f.excerpt))
-            .collect();
-        match &s.error {
-            Some(e) => println!("  reviews {} · {}: FAILED: {e}", s.file, s.lang),
-            None => println!(
-                "  reviews {} · {}: paragraph by {}, {} usable reviews, {} suspicious, {} verified quotes ({} dropped) · {:.1} s{}",
-                s.file,
-                s.lang,
-                s.paragraph_source,
-                s.usable_reviews,
-                s.suspicious,
-                s.quotes,
-                s.quotes_dropped,
-                s.seconds,
-                if blocking.is_empty() {
-                    String::new()
-                } else {
-                    format!(" · {}", blocking.join("; "))
-                }
-            ),
-        }
-    }
-    Ok(())
 }
