@@ -1,37 +1,11 @@
 //! `vitrine reviews summarize` end to end: the committed sample file, real
 //! SQLite data dirs and the real tiny model.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-/// Models are big and shared: tests use the user's models dir (or
-/// `VITRINE_MODELS_DIR`) while every test gets a fresh data dir.
-fn shared_models_dir() -> PathBuf {
-    std::env::var_os("VITRINE_MODELS_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            directories::ProjectDirs::from("", "", "vitrine").map(|d| d.data_dir().join("models"))
-        })
-        .expect("a home directory")
-}
-
-fn vitrine(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vitrine"));
-    cmd.env("VITRINE_DATA_DIR", data)
-        .env("VITRINE_MODELS_DIR", shared_models_dir())
-        .env_remove("VITRINE_DEVICE")
-        .env_remove("VITRINE_ROUTER_THRESHOLD");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run vitrine")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{run, stderr, vitrine};
 
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/samples/reviews-hoodie.csv")

@@ -2,52 +2,9 @@
 //! line-up from sample photos, stored as a `script` draft whose segments,
 //! timing and findings are checked from the store.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+mod common;
 
-/// Models are big and shared: tests use the user's models dir (or
-/// `VITRINE_MODELS_DIR`) while every test gets a fresh data dir.
-fn shared_models_dir() -> PathBuf {
-    std::env::var_os("VITRINE_MODELS_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            directories::ProjectDirs::from("", "", "vitrine").map(|d| d.data_dir().join("models"))
-        })
-        .expect("a home directory")
-}
-
-fn vitrine(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vitrine"));
-    cmd.env("VITRINE_DATA_DIR", data)
-        .env("VITRINE_MODELS_DIR", shared_models_dir())
-        .env_remove("VITRINE_DEVICE")
-        .env_remove("VITRINE_ROUTER_THRESHOLD");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run vitrine")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// The sample photos, fetched once per test run through `vitrine samples fetch`.
-fn samples() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("samples");
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let o = run(vitrine(tmp.path())
-            .args(["samples", "fetch", "--dir"])
-            .arg(&dir));
-        assert!(o.status.success(), "samples fetch failed: {}", stderr(&o));
-        dir
-    })
-}
+use common::{run, samples, stderr, vitrine};
 
 const ORDER: [&str; 7] = [
     "showcase",

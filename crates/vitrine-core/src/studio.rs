@@ -1007,45 +1007,17 @@ fn run_listing(
         brand,
     };
 
-    let mut attempts = 0u32;
     let mut prefix = listing::RESPONSE_PREFIX.to_string();
-    let mut prompt_tokens = 0;
-    let mut generated_tokens = 0;
-    let mut ttft_ms = None;
     let mut first: Option<(Listing, listing::Validation)> = None;
-    let mut all_cached = true;
-    let started = Instant::now();
+    let mut usage = Usage::new();
     loop {
-        attempts += 1;
-        on_event(GenerationEvent::Token {
-            text: prefix.clone(),
-        });
-        // Stop as soon as the JSON object closes: whatever a model adds after
-        // it is chatter that costs time.
-        let mut so_far = prefix.clone();
-        // Tokens and load events both go to `on_event`, from two callbacks
-        // that are never active at the same time.
-        let sink = std::cell::RefCell::new(&mut *on_event);
-        let mut forward = |piece: &str| {
-            (sink.borrow_mut())(GenerationEvent::Token {
-                text: piece.to_string(),
-            });
-            so_far.push_str(piece);
-            listing::extract_json_object(&so_far).is_none()
-        };
-        let mut events = |ev: GenerationEvent| (sink.borrow_mut())(ev);
-        let answer = generator.generate(&messages, &prefix, params, &mut events, &mut forward)?;
-        all_cached &= answer.cached;
-        prompt_tokens += answer.prompt_tokens;
-        generated_tokens += answer.generated_tokens;
-        ttft_ms.get_or_insert(answer.time_to_first_token_ms);
-        let reply = format!("{prefix}{}", answer.text);
+        let reply = json_attempt(generator, &messages, &prefix, params, on_event, &mut usage)?;
         let (listing, check) =
             listing::parse_and_validate(&reply, mp, facts.dominant_colour.as_ref());
         // A repair that broke the reply (no JSON left, the token budget run
         // out) keeps the first listing, problems and all: nothing lost.
         let (listing, check) = match (listing, first.take()) {
-            (None, Some((l, c))) if attempts >= LISTING_ATTEMPTS => (Some(l), c),
+            (None, Some((l, c))) if usage.attempts >= LISTING_ATTEMPTS => (Some(l), c),
             (l, _) => (l, check),
         };
         let findings = listing
@@ -1054,7 +1026,7 @@ fn run_listing(
             .unwrap_or_default();
         let clean = check.errors.is_empty() && !checks::has_blocking(&findings);
         match listing {
-            Some(listing) if clean || attempts >= LISTING_ATTEMPTS => {
+            Some(listing) if clean || usage.attempts >= LISTING_ATTEMPTS => {
                 // What is still wrong is stored with the draft, so nobody
                 // approves it unaware.
                 let mut findings = findings;
@@ -1066,12 +1038,12 @@ fn run_listing(
                     prompt_sha256,
                     sampling: serde_json::to_value(params).unwrap_or_default(),
                     facts_used: facts.fact_ids.clone(),
-                    prompt_tokens,
-                    generated_tokens,
-                    time_to_first_token_ms: ttft_ms.unwrap_or_default(),
-                    total_ms: started.elapsed().as_millis() as u64,
-                    attempts,
-                    cached: all_cached,
+                    prompt_tokens: usage.prompt_tokens,
+                    generated_tokens: usage.generated_tokens,
+                    time_to_first_token_ms: usage.ttft_ms.unwrap_or_default(),
+                    total_ms: usage.started.elapsed().as_millis() as u64,
+                    attempts: usage.attempts,
+                    cached: usage.all_cached,
                     warnings: check.warnings,
                     route: None,
                     trace: crate::provenance::trace(&fields, &product.facts, Some(kg)),
@@ -1091,9 +1063,9 @@ fn run_listing(
                 };
                 return Ok((listing, provenance));
             }
-            None if attempts >= LISTING_ATTEMPTS => {
+            None if usage.attempts >= LISTING_ATTEMPTS => {
                 return Err(CoreError::InvalidModelOutput {
-                    attempts,
+                    attempts: usage.attempts,
                     reason: check.errors.join("; "),
                 });
             }
@@ -1123,6 +1095,65 @@ fn run_listing(
             }
         }
     }
+}
+
+/// What a pipeline's generation attempts cost, for provenance.
+struct Usage {
+    attempts: u32,
+    prompt_tokens: usize,
+    generated_tokens: usize,
+    ttft_ms: Option<u64>,
+    all_cached: bool,
+    started: Instant,
+}
+
+impl Usage {
+    fn new() -> Self {
+        Usage {
+            attempts: 0,
+            prompt_tokens: 0,
+            generated_tokens: 0,
+            ttft_ms: None,
+            all_cached: true,
+            started: Instant::now(),
+        }
+    }
+}
+
+/// One attempt at a JSON reply: streamed to `on_event` (prefill first),
+/// stopped as soon as the object closes — whatever a model adds after it is
+/// chatter that costs time — and counted in `usage`. The reply includes the
+/// prefill.
+fn json_attempt(
+    generator: &mut Generator,
+    messages: &[ChatMessage],
+    prefix: &str,
+    params: &GenerationParams,
+    on_event: &mut Box<dyn FnMut(GenerationEvent) + Send>,
+    usage: &mut Usage,
+) -> Result<String> {
+    usage.attempts += 1;
+    on_event(GenerationEvent::Token {
+        text: prefix.to_string(),
+    });
+    let mut so_far = prefix.to_string();
+    // Tokens and load events both go to `on_event`, from two callbacks that
+    // are never active at the same time.
+    let sink = std::cell::RefCell::new(&mut *on_event);
+    let mut forward = |piece: &str| {
+        (sink.borrow_mut())(GenerationEvent::Token {
+            text: piece.to_string(),
+        });
+        so_far.push_str(piece);
+        listing::extract_json_object(&so_far).is_none()
+    };
+    let mut events = |ev: GenerationEvent| (sink.borrow_mut())(ev);
+    let answer = generator.generate(messages, prefix, params, &mut events, &mut forward)?;
+    usage.all_cached &= answer.cached;
+    usage.prompt_tokens += answer.prompt_tokens;
+    usage.generated_tokens += answer.generated_tokens;
+    usage.ttft_ms.get_or_insert(answer.time_to_first_token_ms);
+    Ok(format!("{prefix}{}", answer.text))
 }
 
 /// A problem with the listing's shape (an empty field, the main colour
@@ -1210,33 +1241,9 @@ fn run_script(
         .collect();
     let prefix = script::response_prefix(job.plan);
     let mut first_script: Option<(Vec<script::RawSegment>, Vec<String>)> = None;
-    let mut attempts = 0u32;
-    let mut prompt_tokens = 0;
-    let mut generated_tokens = 0;
-    let mut ttft_ms = None;
-    let mut all_cached = true;
-    let started = Instant::now();
+    let mut usage = Usage::new();
     loop {
-        attempts += 1;
-        on_event(GenerationEvent::Token {
-            text: prefix.clone(),
-        });
-        let mut so_far = prefix.clone();
-        let sink = std::cell::RefCell::new(&mut *on_event);
-        let mut forward = |piece: &str| {
-            (sink.borrow_mut())(GenerationEvent::Token {
-                text: piece.to_string(),
-            });
-            so_far.push_str(piece);
-            listing::extract_json_object(&so_far).is_none()
-        };
-        let mut events = |ev: GenerationEvent| (sink.borrow_mut())(ev);
-        let answer = generator.generate(&messages, &prefix, params, &mut events, &mut forward)?;
-        all_cached &= answer.cached;
-        prompt_tokens += answer.prompt_tokens;
-        generated_tokens += answer.generated_tokens;
-        ttft_ms.get_or_insert(answer.time_to_first_token_ms);
-        let reply = format!("{prefix}{}", answer.text);
+        let reply = json_attempt(generator, &messages, &prefix, params, on_event, &mut usage)?;
         let (raw, errors) = script::parse(&reply, job.plan);
         let parsed = match (raw, first_script.take()) {
             (Some(raw), _) => Some((raw, errors.clone())),
@@ -1246,9 +1253,9 @@ fn run_script(
             (None, None) => None,
         };
         let Some((raw, errors)) = parsed else {
-            if attempts >= SCRIPT_ATTEMPTS {
+            if usage.attempts >= SCRIPT_ATTEMPTS {
                 return Err(CoreError::InvalidModelOutput {
-                    attempts,
+                    attempts: usage.attempts,
                     reason: errors.join("; "),
                 });
             }
@@ -1269,7 +1276,7 @@ fn run_script(
                 .filter(|f| f.severity == checks::Severity::Blocking)
                 .map(checks::Finding::describe),
         );
-        if problems.is_empty() || attempts >= SCRIPT_ATTEMPTS {
+        if problems.is_empty() || usage.attempts >= SCRIPT_ATTEMPTS {
             let mut findings = findings;
             findings.extend(errors.iter().map(|e| structure_finding(e)));
             let fields = script::host_fields(&script);
@@ -1285,12 +1292,12 @@ fn run_script(
                     .iter()
                     .flat_map(|p| p.facts.fact_ids.clone())
                     .collect(),
-                prompt_tokens,
-                generated_tokens,
-                time_to_first_token_ms: ttft_ms.unwrap_or_default(),
-                total_ms: started.elapsed().as_millis() as u64,
-                attempts,
-                cached: all_cached,
+                prompt_tokens: usage.prompt_tokens,
+                generated_tokens: usage.generated_tokens,
+                time_to_first_token_ms: usage.ttft_ms.unwrap_or_default(),
+                total_ms: usage.started.elapsed().as_millis() as u64,
+                attempts: usage.attempts,
+                cached: usage.all_cached,
                 warnings: Vec::new(),
                 route: None,
                 trace: crate::provenance::trace(&fields, &all_facts, Some(job.kg)),
