@@ -170,6 +170,9 @@ fn script_red_team_cases_hold() {
     files.sort();
     assert!(files.len() >= 8, "at least 8 cases, found {}", files.len());
     let mut report = Vec::new();
+    let mut table = String::from(
+        "# Red-team report: livestream script cases\n\n| case | result |\n|---|---|\n",
+    );
     let mut names = std::collections::HashSet::new();
     for path in &files {
         let text = std::fs::read_to_string(path).expect("read case");
@@ -187,10 +190,20 @@ fn script_red_team_cases_hold() {
             "{}: a case must expect something",
             case.name
         );
-        for failure in run_case(&case, &kg) {
+        let failures = run_case(&case, &kg);
+        table.push_str(&format!(
+            "| {} | {} |\n",
+            case.name,
+            if failures.is_empty() { "pass" } else { "FAIL" }
+        ));
+        for failure in failures {
             report.push(format!("{}: {failure}", case.name));
         }
     }
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("redteam-scripts.md");
+    // The report is for people; failing to write it must not hide results.
+    let _ = std::fs::write(&out, &table);
+    println!("{table}\nreport: {}", out.display());
     assert!(
         report.is_empty(),
         "red-team failures:\n{}",
