@@ -124,7 +124,7 @@ pub struct PromptFacts {
 
 /// What the prompt says about the product. Text that came from the user
 /// (file names, facts) passes through [`strip_chat_markup`].
-pub fn prompt_facts(product_name: &str, facts: &[Fact]) -> PromptFacts {
+pub fn prompt_facts(product_name: &str, facts: &[Fact], lang: Lang) -> PromptFacts {
     // File names carry numbering ("hoodie 02") that has no place in copy.
     let hint: Vec<&str> = product_name
         .split_whitespace()
@@ -167,7 +167,9 @@ pub fn prompt_facts(product_name: &str, facts: &[Fact]) -> PromptFacts {
             .enumerate()
             .map(|(i, f)| {
                 let role = if i == 0 { "main colour" } else { "also" };
-                format!("{} / {} ({role})", f.label_en, f.label_zh)
+                // Names in the copy's language only: models copy whatever
+                // the prompt says ("navy / 藏青色" into English copy).
+                format!("{} ({role})", label_in(f, lang))
             })
             .collect();
         lines.push(format!("colours: {}", described.join(", ")));
@@ -187,7 +189,7 @@ pub fn prompt_facts(product_name: &str, facts: &[Fact]) -> PromptFacts {
         lines.push(format!(
             "{}: {}",
             strip_chat_markup(&f.key),
-            strip_chat_markup(&f.label_en)
+            strip_chat_markup(label_in(f, lang))
         ));
         fact_ids.push(f.id);
     }
@@ -198,6 +200,14 @@ pub fn prompt_facts(product_name: &str, facts: &[Fact]) -> PromptFacts {
         lines,
         fact_ids,
         dominant_colour,
+    }
+}
+
+/// A fact's label in `lang`, the English one where it has no other.
+fn label_in(f: &Fact, lang: Lang) -> &str {
+    match lang {
+        Lang::ZhCn if !f.label_zh.trim().is_empty() => &f.label_zh,
+        _ => &f.label_en,
     }
 }
 
@@ -660,7 +670,7 @@ mod tests {
             fact(2, "category", "Rugs", Vision, 0.5),
             fact(3, "material", "cotton", Vision, 0.5),
         ];
-        let p = prompt_facts("x", &facts);
+        let p = prompt_facts("x", &facts, Lang::En);
         assert!(
             p.lines.iter().any(|l| l == "category: Hoodies"),
             "{:?}",
@@ -672,7 +682,7 @@ mod tests {
         // A user's value beats a surer machine.
         let mut facts = facts.to_vec();
         facts.push(fact(4, "category", "Sweaters", User, 1.0));
-        let p = prompt_facts("x", &facts);
+        let p = prompt_facts("x", &facts, Lang::En);
         assert!(
             p.lines.iter().any(|l| l == "category: Sweaters"),
             "{:?}",

@@ -512,7 +512,7 @@ impl Studio {
         if params.avoid_words.is_empty() {
             params.avoid_words = checks::avoid_words(lang);
         }
-        let facts = listing::prompt_facts(&product.name, &product.facts);
+        let facts = listing::prompt_facts(&product.name, &product.facts, lang);
         let (engine, route) = self.engine_for(
             TaskKind::Listing,
             router::prompt_chars(&listing::build_messages(&facts, &mp, lang, brand.as_ref())),
@@ -629,7 +629,7 @@ impl Studio {
             .map(|p| script::ScriptProduct {
                 id: p.id,
                 name: p.name.clone(),
-                facts: listing::prompt_facts(&p.name, &p.facts),
+                facts: listing::prompt_facts(&p.name, &p.facts, lang),
             })
             .collect();
         let messages = script::build_messages(
@@ -993,7 +993,7 @@ fn run_listing(
         brand,
         kg,
     } = *job;
-    let facts = listing::prompt_facts(&product.name, &product.facts);
+    let facts = listing::prompt_facts(&product.name, &product.facts, lang);
     let mut messages = listing::build_messages(&facts, mp, lang, brand);
     let prompt_sha256 = hex::encode(Sha256::digest(
         serde_json::to_vec(&messages).map_err(|e| CoreError::Task(e.to_string()))?,

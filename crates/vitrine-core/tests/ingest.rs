@@ -586,7 +586,8 @@ async fn cutout_is_stored_and_user_facts_survive_reanalysis() {
         machine_before,
         "machine facts replaced, not added"
     );
-    let prompt = vitrine_core::listing::prompt_facts("tee", &again.facts);
+    let prompt =
+        vitrine_core::listing::prompt_facts("tee", &again.facts, vitrine_core::listing::Lang::En);
     assert_eq!(prompt.dominant_colour.unwrap().0, "royal blue");
     assert!(
         !prompt.lines.iter().any(|l| l.contains("navy")),
@@ -632,7 +633,8 @@ async fn the_title_states_facts_that_outrank_the_photo_and_follow_a_new_title() 
     assert_eq!(from_title.len(), 1, "{:?}", out.facts);
     assert_eq!(from_title[0].value, "navy");
     assert_eq!(from_title[0].data["from"], "title");
-    let prompt = vitrine_core::listing::prompt_facts("hoodie", &out.facts);
+    let prompt =
+        vitrine_core::listing::prompt_facts("hoodie", &out.facts, vitrine_core::listing::Lang::En);
     assert_eq!(prompt.dominant_colour.unwrap().0, "navy");
 
     // A new title replaces what the old one said; the photo's facts stay.

@@ -86,7 +86,7 @@ fn run_case(case: &Case, kg: &KnowledgeGraph) -> Vec<String> {
         &[ScriptProduct {
             id: 1,
             name: case.product_name.clone(),
-            facts: listing::prompt_facts(&case.product_name, &facts),
+            facts: listing::prompt_facts(&case.product_name, &facts, lang),
         }],
         &plan,
         lang,
