@@ -88,6 +88,10 @@ pub(super) fn check(listing: &Listing, mp: &Marketplace) -> Vec<Finding> {
     if let Some(max) = mp.max_word_repeats {
         out.extend(repeated_words(title, max, &mp.repeat_exempt, mp));
     }
+    // Amazon bars "100% quality guaranteed" and the like from titles too.
+    if mp.no_guarantee_claims {
+        out.extend(guarantee_claim("title", title, mp));
+    }
 
     if listing.bullets.len() != mp.bullets {
         let name = mp.bullets_name.as_deref().unwrap_or("bullets");
@@ -140,28 +144,7 @@ pub(super) fn check(listing: &Listing, mp: &Marketplace) -> Vec<Finding> {
             }
         }
         if mp.no_guarantee_claims {
-            let lower = b.to_lowercase();
-            let hit = ["guarantee", "warranty", "money back", "money-back"]
-                .into_iter()
-                .filter_map(|w| lower.find(w).map(|at| (at, w)))
-                .min();
-            // Lowercasing may move bytes in exotic text; then no span.
-            if let Some((at, word)) = hit {
-                let mut f = finding(
-                    "bullet_guarantee",
-                    &field,
-                    word,
-                    format!(
-                        "{} does not allow guarantee or warranty claims in bullets",
-                        mp.name
-                    ),
-                );
-                if lower.len() == b.len() {
-                    f.span = Some(char_span(b, at, at + word.len()));
-                }
-                f.suggestion = Some("Move the terms to the description, or drop them.".into());
-                out.push(f);
-            }
+            out.extend(guarantee_claim(&field, b, mp));
         }
     }
 
@@ -226,6 +209,30 @@ pub(super) fn check(listing: &Listing, mp: &Marketplace) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// A guarantee or warranty promise in `text`, which `mp` does not allow.
+fn guarantee_claim(field: &str, text: &str, mp: &Marketplace) -> Option<Finding> {
+    let lower = text.to_lowercase();
+    let (at, word) = ["guarantee", "warranty", "money back", "money-back"]
+        .into_iter()
+        .filter_map(|w| lower.find(w).map(|at| (at, w)))
+        .min()?;
+    let mut f = finding(
+        "guarantee_claim",
+        field,
+        word,
+        format!(
+            "{} does not allow guarantee or warranty claims in {field}",
+            mp.name
+        ),
+    );
+    // Lowercasing may move bytes in exotic text; then no span.
+    if lower.len() == text.len() {
+        f.span = Some(char_span(text, at, at + word.len()));
+    }
+    f.suggestion = Some("Move the terms to the description, or drop them.".into());
+    Some(f)
 }
 
 /// Words used more than `max` times in a title (case-insensitive), except
@@ -326,7 +333,7 @@ mod tests {
         let r = rules(&f);
         assert!(r.contains(&"bullet_emoji"), "{r:?}");
         assert!(r.contains(&"bullet_forbidden"), "{r:?}");
-        assert!(r.contains(&"bullet_guarantee"), "{r:?}");
+        assert!(r.contains(&"guarantee_claim"), "{r:?}");
         let emoji = f.iter().find(|f| f.rule == "bullet_emoji").unwrap();
         assert_eq!(emoji.span, Some((12, 13)));
     }
