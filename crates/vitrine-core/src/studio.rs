@@ -522,14 +522,7 @@ impl Studio {
             req.model.as_deref(),
         )?;
 
-        let mut generator = Generator {
-            loaded: Arc::clone(&self.loaded),
-            engine,
-            store: self.store.clone(),
-            runtime: tokio::runtime::Handle::current(),
-            use_cache: req.use_cache,
-            cancel,
-        };
+        let mut generator = self.generator(engine, req.use_cache, cancel);
         let mp_for_task = mp.clone();
         let task = tokio::task::spawn_blocking(move || {
             run_listing(
@@ -647,14 +640,7 @@ impl Studio {
             params.temperature,
             req.model.as_deref(),
         )?;
-        let mut generator = Generator {
-            loaded: Arc::clone(&self.loaded),
-            engine,
-            store: self.store.clone(),
-            runtime: tokio::runtime::Handle::current(),
-            use_cache: req.use_cache,
-            cancel,
-        };
+        let mut generator = self.generator(engine, req.use_cache, cancel);
         let task = tokio::task::spawn_blocking(move || {
             let mut on_event = on_event;
             run_script(
@@ -693,6 +679,18 @@ impl Studio {
 
     /// The engine a generation runs on: the routed (or pinned) local model,
     /// or the remote server.
+    /// A generator for `engine` sharing this studio's loaded model and cache.
+    fn generator(&self, engine: Engine, use_cache: bool, cancel: CancelToken) -> Generator {
+        Generator {
+            loaded: Arc::clone(&self.loaded),
+            engine,
+            store: self.store.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            use_cache,
+            cancel,
+        }
+    }
+
     fn engine_for(
         &self,
         task: TaskKind,
@@ -1187,14 +1185,7 @@ impl Studio {
         cancel: CancelToken,
     ) -> Result<(Generator, Option<RouteDecision>)> {
         let (engine, route) = self.engine_for(task, input_chars, 1, lang, temperature, pin)?;
-        let generator = Generator {
-            loaded: Arc::clone(&self.loaded),
-            engine,
-            store: self.store.clone(),
-            runtime: tokio::runtime::Handle::current(),
-            use_cache,
-            cancel,
-        };
+        let generator = self.generator(engine, use_cache, cancel);
         Ok((generator, route))
     }
 }
