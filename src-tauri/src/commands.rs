@@ -256,6 +256,7 @@ pub async fn generate_listing(
         model: model.filter(|m| !m.is_empty()),
         params: Some(params),
         use_cache: true,
+        batch_item: None,
         brand: None,
     };
     let draft = studio

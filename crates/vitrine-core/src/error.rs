@@ -75,6 +75,10 @@ pub enum CoreError {
         problems: Vec<String>,
     },
 
+    /// The work was done already (a batch item that has its draft).
+    #[error("already done: {0}")]
+    Duplicate(String),
+
     #[error("cancelled")]
     Cancelled,
 
@@ -103,6 +107,7 @@ impl CoreError {
             CoreError::NoModelInstalled => "no_model_installed",
             CoreError::InvalidModelOutput { .. } => "invalid_model_output",
             CoreError::Blocked { .. } => "blocked",
+            CoreError::Duplicate(_) => "duplicate",
             CoreError::Cancelled => "cancelled",
             CoreError::Task(_) => "task",
         }

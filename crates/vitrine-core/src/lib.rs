@@ -2,6 +2,7 @@
 //! It calls `vitrine-infer` for models and knows nothing of the UI.
 
 pub mod analysis;
+pub mod batch;
 pub mod brand;
 pub mod cache;
 pub mod checks;

@@ -59,6 +59,17 @@ pub struct NewFact {
     pub data: serde_json::Value,
 }
 
+/// Where a new draft goes.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDraft<'a> {
+    pub product_id: i64,
+    pub kind: &'a str,
+    pub lang: &'a str,
+    pub marketplace: &'a str,
+    /// The batch item this draft completes.
+    pub batch_item: Option<i64>,
+}
+
 /// Current time as RFC 3339 UTC with millisecond precision: fixed width, so
 /// the text sorts chronologically.
 pub fn now() -> String {
@@ -204,6 +215,32 @@ impl Store {
         content: &T,
         provenance: &Provenance,
     ) -> Result<Draft> {
+        self.create_draft_for(
+            &NewDraft {
+                product_id,
+                kind,
+                lang,
+                marketplace,
+                batch_item: None,
+            },
+            content,
+            provenance,
+        )
+        .await
+    }
+
+    /// [`Store::create_draft`], for a batch item when `draft.batch_item` is
+    /// set: the draft and the item's `done` are one transaction, and an
+    /// item that already has its draft is refused ([`CoreError::Duplicate`])
+    /// rather than given a second one.
+    /// `provenance` is a [`Provenance`], or its JSON with a kind's extra
+    /// fields.
+    pub async fn create_draft_for<T: serde::Serialize, P: serde::Serialize>(
+        &self,
+        draft: &NewDraft<'_>,
+        content: &T,
+        provenance: &P,
+    ) -> Result<Draft> {
         let content = to_json(content)?;
         let provenance = to_json(provenance)?;
         let at = now();
@@ -211,29 +248,47 @@ impl Store {
         // Insert only if the product exists, so a missing product is a
         // NotFound rather than a foreign-key failure.
         let inserted = sqlx::query(
-            "INSERT INTO drafts (product_id, kind, lang, marketplace, status, created_at, updated_at)
-             SELECT id, ?, ?, ?, 'draft', ?, ? FROM products WHERE id = ?",
+            "INSERT INTO drafts (product_id, kind, lang, marketplace, status, created_at, updated_at, batch_item_id)
+             SELECT id, ?, ?, ?, 'draft', ?, ?, ? FROM products WHERE id = ?",
         )
-        .bind(kind)
-        .bind(lang)
-        .bind(marketplace)
+        .bind(draft.kind)
+        .bind(draft.lang)
+        .bind(draft.marketplace)
         .bind(&at)
         .bind(&at)
-        .bind(product_id)
+        .bind(draft.batch_item)
+        .bind(draft.product_id)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| match (&e, draft.batch_item) {
+            (sqlx::Error::Database(d), Some(item)) if d.is_unique_violation() => {
+                CoreError::Duplicate(format!("batch item {item} already has its draft"))
+            }
+            _ => CoreError::Database(e),
+        })?;
         if inserted.rows_affected() == 0 {
             return Err(CoreError::NotFound {
                 kind: "product",
-                id: product_id,
+                id: draft.product_id,
             });
         }
         let draft_id = inserted.last_insert_rowid();
         insert_next_version(&mut tx, draft_id, &content, Some(&provenance), "model", &at).await?;
-        let draft = load_draft(&mut tx, draft_id).await?;
+        if let Some(item) = draft.batch_item {
+            sqlx::query(
+                "UPDATE batch_items SET status = 'done', draft_id = ?, error = NULL, finished_at = ?
+                  WHERE id = ?",
+            )
+            .bind(draft_id)
+            .bind(&at)
+            .bind(item)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let stored = load_draft(&mut tx, draft_id).await?;
         tx.commit().await?;
-        tracing::debug!(draft_id, product_id, "draft created");
-        Ok(draft)
+        tracing::debug!(draft_id, product_id = draft.product_id, "draft created");
+        Ok(stored)
     }
 
     /// Append a version to a draft (a regeneration or a person's edit) and

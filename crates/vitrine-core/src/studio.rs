@@ -22,7 +22,7 @@ use crate::listing::{self, Lang};
 use crate::paths::DataDir;
 use crate::router::{self, RouteDecision, RouteRequest, Router, TaskKind};
 use crate::script::{self, Script, ScriptRequest};
-use crate::store::Store;
+use crate::store::{NewDraft, Store};
 use crate::types::{
     Draft, DraftRules, IngestOutcome, Listing, ProductDetail, ProductSummary, Provenance,
 };
@@ -46,6 +46,8 @@ pub struct ListingRequest {
     /// A stored brand profile's name: its voice and words go into the
     /// prompt, its rules into the checks.
     pub brand: Option<String>,
+    /// The batch item the draft completes.
+    pub batch_item: Option<i64>,
 }
 
 /// Progress of a generation, streamed to the CLI and the app.
@@ -546,11 +548,14 @@ impl Studio {
             provenance.route = Some(route);
         }
         self.store
-            .create_draft(
-                req.product_id,
-                "listing",
-                lang.code(),
-                &mp.id,
+            .create_draft_for(
+                &NewDraft {
+                    product_id: req.product_id,
+                    kind: "listing",
+                    lang: lang.code(),
+                    marketplace: &mp.id,
+                    batch_item: req.batch_item,
+                },
                 &listing,
                 &provenance,
             )
@@ -666,11 +671,14 @@ impl Studio {
         }
         let first = script.product_ids.first().copied().unwrap_or_default();
         self.store
-            .create_draft(
-                first,
-                script::DRAFT_KIND,
-                lang.code(),
-                script::CHANNEL,
+            .create_draft_for(
+                &NewDraft {
+                    product_id: first,
+                    kind: script::DRAFT_KIND,
+                    lang: lang.code(),
+                    marketplace: script::CHANNEL,
+                    batch_item: req.batch_item,
+                },
                 &script,
                 &provenance,
             )

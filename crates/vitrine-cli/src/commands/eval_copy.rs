@@ -162,6 +162,7 @@ pub async fn run(ctx: &Context, args: EvalCopyArgs) -> Result<()> {
                     model: args.model.clone(),
                     params: None,
                     use_cache: true,
+                    batch_item: None,
                     brand: None,
                 };
                 let result = studio
@@ -236,6 +237,7 @@ pub async fn run(ctx: &Context, args: EvalCopyArgs) -> Result<()> {
                 model: args.model.clone(),
                 params: None,
                 use_cache: true,
+                batch_item: None,
             };
             let result = studio
                 .summarize_reviews(file, req, Box::new(|_| {}), CancelToken::new())

@@ -112,6 +112,7 @@ pub async fn run(ctx: &Context, args: ListingArgs) -> Result<()> {
             model: args.model.clone(),
             params: Some(params),
             use_cache: !args.no_cache,
+            batch_item: None,
             brand: args.brand.clone(),
         };
         let spinner = ProgressBar::new_spinner();

@@ -76,6 +76,7 @@ async fn summarize(ctx: &Context, args: SummarizeArgs) -> Result<()> {
         model: args.model.clone(),
         params: Some(params),
         use_cache: !args.no_cache,
+        batch_item: None,
     };
     let bar = ProgressBar::new_spinner();
     bar.set_style(

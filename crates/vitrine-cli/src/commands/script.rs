@@ -116,6 +116,7 @@ pub async fn run(ctx: &Context, args: ScriptArgs) -> Result<()> {
         model: args.model.clone(),
         params: Some(params),
         use_cache: !args.no_cache,
+        batch_item: None,
     };
     let spinner = ProgressBar::new_spinner();
     spinner.set_style(

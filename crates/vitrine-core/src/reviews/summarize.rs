@@ -32,6 +32,8 @@ pub struct SummaryRequest {
     /// Sampling; [`summary_params`] when `None`.
     pub params: Option<GenerationParams>,
     pub use_cache: bool,
+    /// The batch item the summary's draft completes.
+    pub batch_item: Option<i64>,
 }
 
 /// Progress, for the CLI's bar and the app.
@@ -201,8 +203,16 @@ impl Studio {
             }));
         }
         if let Some(p) = &product {
-            summary.draft_id =
-                Some(store_draft(self.store(), p.id, &summary, provenance.as_ref()).await?);
+            summary.draft_id = Some(
+                store_draft(
+                    self.store(),
+                    p.id,
+                    req.batch_item,
+                    &summary,
+                    provenance.as_ref(),
+                )
+                .await?,
+            );
         }
         summary.total_ms = started.elapsed().as_millis() as u64;
         Ok(summary)
@@ -424,6 +434,7 @@ fn generate(
 async fn store_draft(
     store: &crate::store::Store,
     product_id: i64,
+    batch_item: Option<i64>,
     s: &ReviewSummary,
     provenance: Option<&serde_json::Value>,
 ) -> Result<i64> {
@@ -487,39 +498,20 @@ async fn store_draft(
             }),
         );
     }
-    let content = serde_json::to_string(&content).map_err(|e| CoreError::Task(e.to_string()))?;
-    let prov = serde_json::to_string(&prov).map_err(|e| CoreError::Task(e.to_string()))?;
-    let at = crate::store::now();
-    let mut tx = store.begin_write().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO drafts (product_id, kind, lang, marketplace, status, created_at, updated_at)
-         SELECT id, 'review_summary', ?, 'reviews', 'draft', ?, ? FROM products WHERE id = ?",
-    )
-    .bind(lang.code())
-    .bind(&at)
-    .bind(&at)
-    .bind(product_id)
-    .execute(&mut *tx)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(CoreError::NotFound {
-            kind: "product",
-            id: product_id,
-        });
-    }
-    let draft_id = inserted.last_insert_rowid();
-    sqlx::query(
-        "INSERT INTO draft_versions (draft_id, version, content, provenance, author, created_at)
-         VALUES (?, 1, ?, ?, 'model', ?)",
-    )
-    .bind(draft_id)
-    .bind(&content)
-    .bind(&prov)
-    .bind(&at)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(draft_id)
+    let draft = store
+        .create_draft_for(
+            &crate::store::NewDraft {
+                product_id,
+                kind: "review_summary",
+                lang: lang.code(),
+                marketplace: "reviews",
+                batch_item,
+            },
+            &content,
+            &prov,
+        )
+        .await?;
+    Ok(draft.id)
 }
 
 #[cfg(test)]

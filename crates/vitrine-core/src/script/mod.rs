@@ -62,6 +62,8 @@ pub struct ScriptRequest {
     /// token budget are set from the plan either way).
     pub params: Option<vitrine_infer::GenerationParams>,
     pub use_cache: bool,
+    /// The batch item the script's draft completes.
+    pub batch_item: Option<i64>,
 }
 
 /// Sampling defaults for scripts: a little warmer than listings (spoken

@@ -1,0 +1,362 @@
+//! The store's side of batches: creating them, claiming items, recording
+//! outcomes. Every change is one short write transaction.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::{Batch, BatchItem, BatchSpec, BatchStatus, Counts, ImportError, Output};
+use crate::error::{CoreError, Result};
+use crate::store::{now, Store};
+
+const ITEM_COLUMNS: &str = "id, batch_id, product_id, kind, lang, status, attempts, draft_id, \
+                            error, gen_ms, overhead_us";
+
+impl Store {
+    /// Create a batch with one item per product × output × language, and
+    /// the catalogue rows that failed to import, in one transaction.
+    pub async fn create_batch(
+        &self,
+        source: &str,
+        spec: &BatchSpec,
+        product_ids: &[i64],
+        import_errors: &[ImportError],
+    ) -> Result<Batch> {
+        spec.validate()?;
+        let spec_json =
+            serde_json::to_string(spec).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let id = sqlx::query(
+            "INSERT INTO batches (source, spec, status, created_at, updated_at)
+             VALUES (?, ?, 'queued', ?, ?)",
+        )
+        .bind(source)
+        .bind(&spec_json)
+        .bind(&at)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?
+        .last_insert_rowid();
+        for &product_id in product_ids {
+            for output in &spec.outputs {
+                for lang in &spec.langs {
+                    // A product listed twice is one set of items.
+                    sqlx::query(
+                        "INSERT OR IGNORE INTO batch_items (batch_id, product_id, kind, lang)
+                         VALUES (?, ?, ?, ?)",
+                    )
+                    .bind(id)
+                    .bind(product_id)
+                    .bind(output.kind())
+                    .bind(lang)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        for e in import_errors {
+            sqlx::query(
+                "INSERT INTO batch_import_errors (batch_id, line, handle, message)
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(e.line.map(|l| l as i64))
+            .bind(&e.handle)
+            .bind(&e.message)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.batch(id).await
+    }
+
+    pub async fn batch(&self, id: i64) -> Result<Batch> {
+        let row = sqlx::query(
+            "SELECT id, source, spec, status, error, created_at, updated_at, finished_at,
+                    (SELECT COUNT(*) FROM batch_import_errors e WHERE e.batch_id = b.id) AS import_errors
+               FROM batches b WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(CoreError::NotFound { kind: "batch", id })?;
+        let mut batch = batch_from_row(&row)?;
+        batch.counts = self.batch_counts(id).await?;
+        Ok(batch)
+    }
+
+    /// All batches, newest first.
+    pub async fn batches(&self) -> Result<Vec<Batch>> {
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM batches ORDER BY id DESC")
+            .fetch_all(self.pool())
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.batch(id).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn batch_counts(&self, id: i64) -> Result<Counts> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut c = Counts::default();
+        for r in rows {
+            let status: String = r.try_get("status")?;
+            let n = r.try_get::<i64, _>("n")? as u64;
+            c.total += n;
+            match status.as_str() {
+                "pending" => c.pending += n,
+                "running" => c.running += n,
+                "done" => c.done += n,
+                "failed" => c.failed += n,
+                "skipped" => c.skipped += n,
+                _ => {}
+            }
+        }
+        Ok(c)
+    }
+
+    /// A batch's items, in order, optionally of one status.
+    pub async fn batch_items(&self, id: i64, status: Option<&str>) -> Result<Vec<BatchItem>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM batch_items
+              WHERE batch_id = ? AND (? IS NULL OR status = ?) ORDER BY id"
+        ))
+        .bind(id)
+        .bind(status)
+        .bind(status)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    pub async fn batch_import_errors(&self, id: i64) -> Result<Vec<ImportError>> {
+        let rows = sqlx::query(
+            "SELECT line, handle, message FROM batch_import_errors WHERE batch_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ImportError {
+                    line: r.try_get::<Option<i64>, _>("line")?.map(|l| l as u64),
+                    handle: r.try_get("handle")?,
+                    message: r.try_get("message")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Set a batch's status; `error` says why when an error stopped it.
+    pub async fn set_batch_status(
+        &self,
+        id: i64,
+        status: BatchStatus,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let at = now();
+        let finished = matches!(status, BatchStatus::Done | BatchStatus::Cancelled);
+        let done = sqlx::query(
+            "UPDATE batches SET status = ?, error = ?, updated_at = ?,
+                    finished_at = CASE WHEN ? THEN ? ELSE NULL END
+              WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(error)
+        .bind(&at)
+        .bind(finished)
+        .bind(&at)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(CoreError::NotFound { kind: "batch", id });
+        }
+        Ok(())
+    }
+
+    /// The status as stored now (another process may have changed it).
+    pub async fn batch_status(&self, id: i64) -> Result<BatchStatus> {
+        let s: Option<String> = sqlx::query_scalar("SELECT status FROM batches WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        BatchStatus::parse(&s.ok_or(CoreError::NotFound { kind: "batch", id })?)
+    }
+
+    /// Make a batch runnable again after its runner stopped or died: items
+    /// left `running` go back to `pending`, and an item whose draft exists
+    /// is `done` (its draft was committed; only the bookkeeping after it
+    /// was lost). With `retry_failed`, failed items run again too.
+    pub async fn recover_batch(&self, id: i64, retry_failed: bool) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let adopted = sqlx::query(
+            "UPDATE batch_items
+                SET status = 'done', error = NULL,
+                    draft_id = (SELECT d.id FROM drafts d WHERE d.batch_item_id = batch_items.id)
+              WHERE batch_id = ? AND status <> 'done'
+                AND EXISTS (SELECT 1 FROM drafts d WHERE d.batch_item_id = batch_items.id)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let reset = sqlx::query(
+            "UPDATE batch_items SET status = 'pending', started_at = NULL
+              WHERE batch_id = ? AND (status = 'running' OR (? AND status = 'failed'))",
+        )
+        .bind(id)
+        .bind(retry_failed)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        if adopted + reset > 0 {
+            tracing::info!(batch = id, adopted, reset, "batch recovered");
+        }
+        Ok(reset)
+    }
+
+    /// Take the next pending item of a batch, marking it `running`.
+    pub async fn claim_batch_item(&self, batch_id: i64) -> Result<Option<BatchItem>> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM batch_items
+              WHERE batch_id = ? AND status = 'pending' ORDER BY id LIMIT 1"
+        ))
+        .bind(batch_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let mut item = item_from_row(&row)?;
+        sqlx::query(
+            "UPDATE batch_items SET status = 'running', attempts = attempts + 1, started_at = ?
+              WHERE id = ?",
+        )
+        .bind(now())
+        .bind(item.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        item.status = "running".into();
+        item.attempts += 1;
+        Ok(Some(item))
+    }
+
+    /// End an item without a draft: `failed` (with the error) or
+    /// `skipped` (with the reason), or back to `pending` when a stop
+    /// interrupted it.
+    pub async fn end_batch_item(
+        &self,
+        item_id: i64,
+        status: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE batch_items SET status = ?, error = ?, finished_at = ?
+              WHERE id = ? AND status <> 'done'",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(now())
+        .bind(item_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Record where an item's time went.
+    pub async fn time_batch_item(&self, item_id: i64, gen_ms: i64, overhead_us: i64) -> Result<()> {
+        sqlx::query("UPDATE batch_items SET gen_ms = ?, overhead_us = ? WHERE id = ?")
+            .bind(gen_ms)
+            .bind(overhead_us)
+            .bind(item_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The draft an item produced (for an item found done by its draft).
+    pub async fn draft_of_batch_item(&self, item_id: i64) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM drafts WHERE batch_item_id = ?")
+                .bind(item_id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// Mark an item done with a draft that already existed.
+    pub async fn adopt_batch_draft(&self, item_id: i64, draft_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE batch_items SET status = 'done', draft_id = ?, error = NULL, finished_at = ?
+              WHERE id = ?",
+        )
+        .bind(draft_id)
+        .bind(now())
+        .bind(item_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The product's shop handle, when it came from a catalogue.
+    pub async fn product_handle(&self, product_id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar::<_, Option<String>>("SELECT handle FROM products WHERE id = ?")
+                .bind(product_id)
+                .fetch_optional(self.pool())
+                .await?
+                .flatten(),
+        )
+    }
+}
+
+fn batch_from_row(r: &SqliteRow) -> Result<Batch> {
+    let spec: String = r.try_get("spec")?;
+    let status: String = r.try_get("status")?;
+    Ok(Batch {
+        id: r.try_get("id")?,
+        source: r.try_get("source")?,
+        spec: serde_json::from_str(&spec)
+            .map_err(|e| CoreError::InvalidInput(format!("stored batch spec: {e}")))?,
+        status: BatchStatus::parse(&status)?,
+        error: r.try_get("error")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        finished_at: r.try_get("finished_at")?,
+        counts: Counts::default(),
+        import_errors: r.try_get::<i64, _>("import_errors")? as u64,
+    })
+}
+
+fn item_from_row(r: &SqliteRow) -> Result<BatchItem> {
+    Ok(BatchItem {
+        id: r.try_get("id")?,
+        batch_id: r.try_get("batch_id")?,
+        product_id: r.try_get("product_id")?,
+        kind: r.try_get("kind")?,
+        lang: r.try_get("lang")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        draft_id: r.try_get("draft_id")?,
+        error: r.try_get("error")?,
+        gen_ms: r.try_get("gen_ms")?,
+        overhead_us: r.try_get("overhead_us")?,
+    })
+}
+
+/// The output an item makes; items are only ever written with known kinds.
+pub fn item_output(item: &BatchItem) -> Result<Output> {
+    Output::from_kind(&item.kind)
+        .ok_or_else(|| CoreError::InvalidInput(format!("unknown batch item kind `{}`", item.kind)))
+}
