@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod brand;
 pub mod cache;
+pub mod catalogue;
 pub mod checks;
 pub mod colours;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod router;
 pub mod script;
 pub mod store;
 pub mod studio;
+pub mod text_decode;
 pub mod title_facts;
 pub mod types;
 pub mod vlm_facts;
