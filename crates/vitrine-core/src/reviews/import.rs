@@ -103,34 +103,11 @@ pub fn import_bytes(bytes: &[u8], hint: Option<Format>) -> Result<Imported, Revi
     })
 }
 
-/// UTF-8 (a BOM dropped), else GB18030 — which decodes GBK and GB2312 too.
-/// Neither decodes with replacement characters: a file that is neither is
-/// refused with the offsets where each reading failed.
-fn decode(bytes: &[u8]) -> Result<(String, &'static str), ReviewError> {
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let utf8_offset = match std::str::from_utf8(body) {
-        Ok(s) => return Ok((s.to_string(), "utf-8")),
-        Err(e) => e.valid_up_to() + (bytes.len() - body.len()),
-    };
-    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
-    let capacity = decoder
-        .max_utf8_buffer_length_without_replacement(bytes.len())
-        .unwrap_or(bytes.len() * 4);
-    let mut out = String::with_capacity(capacity);
-    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
-    match result {
-        encoding_rs::DecoderResult::InputEmpty => Ok((out, "gb18030")),
-        encoding_rs::DecoderResult::Malformed(bad, after) => Err(ReviewError::Encoding {
-            utf8_offset,
-            gbk_offset: read.saturating_sub(bad as usize + after as usize),
-        }),
-        // The buffer was sized for the whole input, so this cannot happen;
-        // report it as a failure at the end rather than panic.
-        encoding_rs::DecoderResult::OutputFull => Err(ReviewError::Encoding {
-            utf8_offset,
-            gbk_offset: read,
-        }),
-    }
+fn decode(bytes: &[u8]) -> Result<(std::borrow::Cow<'_, str>, &'static str), ReviewError> {
+    crate::text_decode::decode(bytes).map_err(|e| ReviewError::Encoding {
+        utf8_offset: e.utf8_offset,
+        gbk_offset: e.gbk_offset,
+    })
 }
 
 /// JSON when it opens with `[` or `{`; CSV when the first line is a header
