@@ -75,6 +75,15 @@ enum Command {
         #[command(subcommand)]
         command: commands::brand::BrandCommand,
     },
+    /// Batches: generate copy for a whole catalogue (run, resume, status,
+    /// pause, cancel, list)
+    Batch {
+        #[command(subcommand)]
+        command: commands::batch::BatchCommand,
+    },
+    /// Export approved listings: Shopify product CSV, Amazon flat file,
+    /// JSON, Markdown or HTML preview
+    Export(commands::export::ExportArgs),
     /// Drafts in the store
     Drafts {
         #[command(subcommand)]
@@ -144,6 +153,8 @@ fn main() -> ExitCode {
             Command::Eval { command } => commands::eval::run(&ctx, command).await,
             Command::Products { command } => commands::products::run(&ctx, command).await,
             Command::Drafts { command } => commands::drafts::run(&ctx, command).await,
+            Command::Batch { command } => commands::batch::run(&ctx, command).await,
+            Command::Export(args) => commands::export::run(&ctx, args).await,
             Command::Check(args) => commands::check::run(&ctx, args).await,
             Command::Brand { command } => commands::brand::run(&ctx, command).await,
             Command::Models { command } => commands::models::run(&ctx, command).await,

@@ -55,6 +55,10 @@ pub struct Understanding {
     /// The OCR models, when asked for: the text printed on the product
     /// (facts with source `ocr`, key `text`).
     pub ocr: Option<Arc<vitrine_infer::vision::OcrModels>>,
+    /// Add the photo to this product (another view of it: a catalogue's
+    /// second image) instead of making a new product; its facts stay those
+    /// of the product's first photo.
+    pub product: Option<i64>,
 }
 
 /// Ingest a photo file (colours and cut-out; no classifier).
@@ -190,6 +194,7 @@ async fn ingest(
     };
     let saved = save(
         store,
+        understanding.product,
         &name,
         &analysis,
         &sha,
@@ -225,6 +230,7 @@ async fn ingest(
 
 async fn save(
     store: &Store,
+    into: Option<i64>,
     name: &str,
     analysis: &Analysis,
     sha: &str,
@@ -232,7 +238,10 @@ async fn save(
     source_name: &str,
 ) -> Result<IngestOutcome> {
     let mut tx = store.begin_write().await?;
-    let product_id = store::insert_product(&mut tx, name).await?;
+    let product_id = match into {
+        Some(id) => id,
+        None => store::insert_product(&mut tx, name).await?,
+    };
     let photo = store::insert_photo(
         &mut tx,
         &NewPhoto {
@@ -249,8 +258,10 @@ async fn save(
     )
     .await?;
     let mut facts = Vec::new();
-    for fact in machine_facts(product_id, analysis) {
-        facts.push(store::insert_fact(&mut tx, &fact).await?);
+    if into.is_none() {
+        for fact in machine_facts(product_id, analysis) {
+            facts.push(store::insert_fact(&mut tx, &fact).await?);
+        }
     }
     tx.commit().await?;
     Ok(IngestOutcome {

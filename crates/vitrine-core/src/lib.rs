@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod checks;
 pub mod colours;
 pub mod error;
+pub mod exports;
 pub mod ingest;
 pub mod kg;
 mod kg_store;

@@ -308,6 +308,7 @@ impl Studio {
             title: None,
             vlm: self.vlm.clone(),
             ocr: self.ocr.clone(),
+            product: None,
         })
     }
 

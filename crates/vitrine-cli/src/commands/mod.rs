@@ -1,10 +1,12 @@
 pub mod analyze;
+pub mod batch;
 pub mod brand;
 pub mod cache;
 pub mod check;
 pub mod drafts;
 pub mod eval;
 pub mod eval_copy;
+pub mod export;
 pub mod kg;
 pub mod listing;
 pub mod models;

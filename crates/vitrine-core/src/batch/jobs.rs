@@ -70,6 +70,25 @@ impl Store {
         self.batch(id).await
     }
 
+    /// The newest batch of `source` with exactly this spec that is not
+    /// finished: running `batch run` again after a crash resumes it.
+    pub async fn open_batch_for(&self, source: &str, spec: &BatchSpec) -> Result<Option<Batch>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, spec FROM batches
+              WHERE source = ? AND status IN ('queued', 'running', 'paused')
+              ORDER BY id DESC",
+        )
+        .bind(source)
+        .fetch_all(self.pool())
+        .await?;
+        for (id, stored) in rows {
+            if serde_json::from_str::<BatchSpec>(&stored).ok().as_ref() == Some(spec) {
+                return Ok(Some(self.batch(id).await?));
+            }
+        }
+        Ok(None)
+    }
+
     pub async fn batch(&self, id: i64) -> Result<Batch> {
         let row = sqlx::query(
             "SELECT id, source, spec, status, error, created_at, updated_at, finished_at,

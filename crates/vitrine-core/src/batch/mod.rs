@@ -7,6 +7,7 @@
 //! happens to the process an item never gets two drafts; an item that was
 //! running when the process died simply runs again.
 
+pub mod catalogue_import;
 pub mod jobs;
 pub mod runner;
 

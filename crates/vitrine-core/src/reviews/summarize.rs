@@ -553,7 +553,9 @@ mod tests {
             total_ms: 0,
         };
         assert!(!summary.analysis.quotes.is_empty());
-        let id = store_draft(&store, product, &summary, None).await.unwrap();
+        let id = store_draft(&store, product, None, &summary, None)
+            .await
+            .unwrap();
         let draft = store.draft(id).await.unwrap();
         assert_eq!(draft.kind, "review_summary");
         let v = &draft.versions[0];
@@ -579,7 +581,7 @@ mod tests {
         assert_eq!(content["review_summary"]["analysis"]["total"], 4);
 
         assert!(matches!(
-            store_draft(&store, 999, &summary, None).await,
+            store_draft(&store, 999, None, &summary, None).await,
             Err(CoreError::NotFound { .. })
         ));
     }
