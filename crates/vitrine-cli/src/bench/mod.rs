@@ -17,6 +17,7 @@ use vitrine_infer::{CandleTextModel, GgufTokenizer, Manifest, ModelStore};
 
 use crate::commands::{cache_dir, Context};
 
+mod batch;
 mod prefix;
 mod requant;
 mod structured;
@@ -73,6 +74,12 @@ pub struct BenchArgs {
     /// the KV cache of their common prefix
     #[arg(long, value_name = "N")]
     prefix_cache: Option<usize>,
+    /// Instead of the llama.cpp comparison: a batch of N listings (the
+    /// first of --models, else the tiny model) through the job system and
+    /// the same N straight through the pipeline, timing the job system's
+    /// own overhead per item
+    #[arg(long, value_name = "N")]
+    batch: Option<usize>,
 }
 
 /// What both runners read on stdin.
@@ -195,6 +202,10 @@ where
 }
 
 pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
+    if let Some(n) = args.batch {
+        let model = args.models.first().map_or("smollm2-135m", String::as_str);
+        return batch::run(ctx, n, model, args.json).await;
+    }
     if !args.analyze.is_empty() {
         return vision::run(ctx, &args.analyze, args.runs.max(1), args.json).await;
     }
