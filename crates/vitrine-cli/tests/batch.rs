@@ -385,3 +385,79 @@ fn bad_rows_are_reported_and_the_rest_imported() {
     assert!(!o.status.success());
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+/// A disk that fills up in the middle of a batch (simulated with a file
+/// size limit, which fails writes the way a full disk does): the batch
+/// stops paused with the reason, the database stays intact, and a resume
+/// once there is room finishes it with one draft per item.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_pauses_the_batch_and_a_resume_loses_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let csv = work.path().join("catalogue.csv");
+    let mut text = String::from("handle,title,colour\n");
+    for i in 0..6 {
+        text.push_str(&format!("tee-{i},Cotton T-Shirt {i},navy\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let o = run(vitrine(data.path())
+        .args([
+            "batch",
+            "run",
+            "--no-run",
+            "--json",
+            "--no-cache",
+            "--model",
+            TINY,
+        ])
+        .arg(&csv));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let largest = std::fs::read_dir(data.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .max()
+        .unwrap();
+    // Room for a few drafts, not for six. SIGXFSZ is ignored so that the
+    // write fails with an error instead of killing the process.
+    let limit_kb = (largest + 30_000) / 1024;
+    let bin = env!("CARGO_BIN_EXE_vitrine");
+    let mut limited = std::process::Command::new("bash");
+    limited
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {limit_kb}; exec {bin} batch resume {id}"
+        ))
+        .env("VITRINE_DATA_DIR", data.path())
+        .env("VITRINE_MODELS_DIR", common::shared_models_dir());
+    let o = run(&mut limited);
+    assert!(
+        !o.status.success(),
+        "the batch should stop on the full disk"
+    );
+    assert!(stderr(&o).contains("disk is full"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+
+    let o = run(vitrine(data.path())
+        .args(["batch", "resume"])
+        .arg(id.to_string()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        sqlite(data.path(), "PRAGMA integrity_check"),
+        vec![vec!["ok".to_string()]]
+    );
+    let per_item = sqlite(
+        data.path(),
+        "SELECT (SELECT COUNT(*) FROM drafts d WHERE d.batch_item_id = i.id), i.status
+           FROM batch_items i",
+    );
+    assert_eq!(per_item.len(), 6);
+    for row in per_item {
+        assert_eq!(row, vec!["1".to_string(), "done".to_string()]);
+    }
+}

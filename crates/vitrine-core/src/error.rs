@@ -79,6 +79,10 @@ pub enum CoreError {
     #[error("already done: {0}")]
     Duplicate(String),
 
+    /// A batch stopped on an error every item would hit (a full disk).
+    #[error("batch {id} stopped: {reason}; fix it and run `vitrine batch resume {id}`")]
+    BatchStopped { id: i64, reason: String },
+
     #[error("cancelled")]
     Cancelled,
 
@@ -108,6 +112,7 @@ impl CoreError {
             CoreError::InvalidModelOutput { .. } => "invalid_model_output",
             CoreError::Blocked { .. } => "blocked",
             CoreError::Duplicate(_) => "duplicate",
+            CoreError::BatchStopped { .. } => "batch_stopped",
             CoreError::Cancelled => "cancelled",
             CoreError::Task(_) => "task",
         }

@@ -390,13 +390,6 @@ fn finish(report: &BatchReport, json: bool) -> Result<()> {
     }
     match b.status {
         BatchStatus::Paused => {
-            if let Some(err) = &b.error {
-                bail!(
-                    "batch {} stopped: {err}; fix it and run `vitrine batch resume {}`",
-                    b.id,
-                    b.id
-                );
-            }
             if !json {
                 println!("paused; `vitrine batch resume {}` goes on", b.id);
             }

@@ -230,16 +230,28 @@ impl Studio {
         shared.finished.store(true, Ordering::SeqCst);
         watcher.abort();
 
-        let counts = store.batch_counts(batch_id).await?;
+        let counts = store.batch_counts(batch_id).await;
         match shared.stopped() {
             Some(Stop::Fatal(reason)) => {
-                store
+                // On a full disk this write may fail as well; the batch then
+                // stays `running`, which the next run recovers the same way.
+                if let Err(e) = store
                     .set_batch_status(batch_id, BatchStatus::Paused, Some(&reason))
-                    .await?
+                    .await
+                {
+                    tracing::warn!(batch = batch_id, error = %e, "cannot record why the batch stopped");
+                }
+                return Err(CoreError::BatchStopped {
+                    id: batch_id,
+                    reason,
+                });
             }
             // Already in the store: whoever stopped it wrote it.
             Some(Stop::Cancelled) | Some(Stop::Paused) => {}
-            None if counts.pending == 0 && counts.running == 0 => {
+            None if counts
+                .as_ref()
+                .is_ok_and(|c| c.pending == 0 && c.running == 0) =>
+            {
                 store
                     .set_batch_status(batch_id, BatchStatus::Done, None)
                     .await?
@@ -310,7 +322,7 @@ async fn worker(shared: Arc<Shared>) {
             Ok(Some(item)) => item,
             Ok(None) => return,
             Err(e) => {
-                shared.stop_with(Stop::Fatal(e.to_string()));
+                shared.stop_with(Stop::Fatal(fatal_reason(&e)));
                 return;
             }
         };
@@ -326,7 +338,7 @@ async fn worker(shared: Arc<Shared>) {
         let gen_ms = (t2 - t1).as_millis() as u64;
         let recorded = record(&shared, &item, result, gen_ms).await;
         if let Err(e) = recorded {
-            shared.stop_with(Stop::Fatal(e.to_string()));
+            shared.stop_with(Stop::Fatal(fatal_reason(&e)));
             return;
         }
         let overhead = (t1 - t0) + t2.elapsed();
@@ -399,7 +411,7 @@ async fn record(
         }
         Err(e) if is_fatal(&e) => {
             tracing::error!(item = item.id, error = %e, "batch stops");
-            shared.stop_with(Stop::Fatal(e.to_string()));
+            shared.stop_with(Stop::Fatal(fatal_reason(&e)));
             // On a full disk this may fail too; the next run's recovery
             // puts a `running` item back to `pending` anyway.
             if let Err(e) = store.end_batch_item(item.id, "pending", None).await {
@@ -576,6 +588,26 @@ fn is_fatal(e: &CoreError) -> bool {
                 | InferError::Remote { .. }
         ),
         _ => false,
+    }
+}
+
+/// A fatal error as the user can act on it.
+fn fatal_reason(e: &CoreError) -> String {
+    let disk = match e {
+        CoreError::Database(sqlx::Error::Database(d)) => {
+            // SQLITE_FULL, and SQLITE_IOERR with its extended codes (a
+            // write refused by the file system).
+            d.code()
+                .and_then(|c| c.parse::<i32>().ok())
+                .is_some_and(|c| c == 13 || c & 0xff == 10)
+        }
+        CoreError::Io { source, .. } => source.kind() == std::io::ErrorKind::StorageFull,
+        _ => false,
+    };
+    if disk {
+        format!("the disk is full or cannot be written ({e})")
+    } else {
+        e.to_string()
     }
 }
 
