@@ -517,7 +517,14 @@ fn hundred_thousand_rows() {
             "SKU-{i},\"Product {i}, navy\",{i}.00,Navy,https://cdn.example.com/{i}.jpg\n"
         ));
     }
+    let started = std::time::Instant::now();
     let p = parse_csv_bytes(generic.as_bytes(), None).unwrap();
+    // Reported, not asserted: timing depends on the machine.
+    eprintln!(
+        "100 000 generic rows ({} bytes) parsed in {:?}",
+        generic.len(),
+        started.elapsed()
+    );
     assert_eq!(p.products.len(), 100_000);
     assert!(p.errors.is_empty());
     assert_eq!(p.products[99_999].handle, "SKU-99999");
@@ -536,7 +543,13 @@ fn hundred_thousand_rows() {
             ));
         }
     }
+    let started = std::time::Instant::now();
     let p = parse_csv_bytes(shopify.as_bytes(), None).unwrap();
+    eprintln!(
+        "100 000 Shopify rows ({} bytes) parsed in {:?}",
+        shopify.len(),
+        started.elapsed()
+    );
     assert_eq!(p.products.len(), 25_000);
     assert!(p.errors.is_empty());
     let images: usize = p.products.iter().map(|p| p.images.len()).sum();
