@@ -323,8 +323,10 @@ fn shopify_rows_from_source(
         .collect();
     let listing = &item.listing;
     let original_tags = item.product.as_ref().map_or(&[][..], |p| &p.tags[..]);
+    for row in &mut rows {
+        row[HANDLE].clone_from(&item.handle);
+    }
     if let Some(first) = rows.first_mut() {
-        first[HANDLE] = item.handle.clone();
         first[TITLE] = listing.title.clone();
         first[BODY] = listing_body_html(listing);
         first[TAGS] = merge_tags(original_tags, &listing.keywords).join(", ");
@@ -664,4 +666,64 @@ fn write_html(items: &[ExportItem], out: &mut dyn Write) -> Result<ExportSummary
         rows: items.len(),
         products: items.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn keywords_fit_whole_within_the_byte_budget() {
+        let k = strings(&["wool", "WOOL", "merino wool beanie", "hat", "纯棉"]);
+        assert_eq!(keyword_field(&k, 249), "wool merino wool beanie hat 纯棉");
+        // 纯棉 is six bytes: it no longer fits, the shorter `hat` still does.
+        assert_eq!(keyword_field(&k, 28), "wool merino wool beanie hat");
+        assert_eq!(keyword_field(&k, 3), "hat");
+    }
+
+    #[test]
+    fn tags_merge_original_first() {
+        let merged = merge_tags(
+            &strings(&["cotton", "Crew Neck"]),
+            &strings(&["crew neck", "gift, idea", " ", "new"]),
+        );
+        assert_eq!(merged, ["cotton", "Crew Neck", "gift idea", "new"]);
+    }
+
+    #[test]
+    fn only_approved_drafts_go_live() {
+        let mut item = ExportItem {
+            product_id: 1,
+            handle: "h".into(),
+            draft_id: 1,
+            version: 1,
+            status: "in_review".into(),
+            lang: "en".into(),
+            marketplace: "shopify".into(),
+            listing: Listing {
+                title: "t".into(),
+                bullets: vec![],
+                description: String::new(),
+                keywords: vec![],
+                extra: Default::default(),
+            },
+            product: None,
+            fallback_vendor: None,
+        };
+        let state = |item: &ExportItem, p: &str, s: &str| publish_state(item, p, s);
+        assert_eq!(
+            state(&item, "TRUE", "active"),
+            ("FALSE".into(), "draft".into())
+        );
+        item.status = "approved".into();
+        assert_eq!(state(&item, "", ""), ("TRUE".into(), "active".into()));
+        assert_eq!(
+            state(&item, "FALSE", "archived"),
+            ("FALSE".into(), "archived".into())
+        );
+    }
 }

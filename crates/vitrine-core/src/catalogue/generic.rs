@@ -61,6 +61,7 @@ fn looks_like_html(s: &str) -> bool {
 
 pub(super) fn read(
     reader: &mut csv::Reader<&[u8]>,
+    bytes: &[u8],
     headers: &csv::StringRecord,
     photos: &PhotoResolver<'_>,
     out: &mut ParsedCatalogue,
@@ -95,7 +96,7 @@ pub(super) fn read(
     let mut first_line: HashMap<String, u64> = HashMap::new();
     let products = &mut out.products;
     let mut errors = Vec::new();
-    for_each_record(reader, &mut out.errors, |line, record| {
+    for_each_record(reader, bytes, &mut out.errors, |line, record| {
         let get = |c: Option<usize>| non_empty(c.and_then(|c| record.get(c)));
         let title = get(Some(title_col)).map(|t| fold_whitespace(&t));
         let key = get(handle_col).or_else(|| get(sku_col));

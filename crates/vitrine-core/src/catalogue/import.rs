@@ -92,9 +92,9 @@ pub fn parse_csv_bytes(
     let photos = PhotoResolver { base_dir };
     if is_shopify(&headers) {
         parsed.format = SourceFormat::Shopify;
-        shopify::read(&mut reader, &headers, &photos, &mut parsed);
+        shopify::read(&mut reader, text.as_bytes(), &headers, &photos, &mut parsed);
     } else {
-        generic::read(&mut reader, &headers, &photos, &mut parsed)?;
+        generic::read(&mut reader, text.as_bytes(), &headers, &photos, &mut parsed)?;
     }
     Ok(parsed)
 }
@@ -124,6 +124,7 @@ fn is_shopify(headers: &csv::StringRecord) -> bool {
 /// advances, so a broken reader cannot loop forever.
 pub(super) fn for_each_record(
     reader: &mut csv::Reader<&[u8]>,
+    bytes: &[u8],
     errors: &mut Vec<RowError>,
     mut f: impl FnMut(u64, &csv::StringRecord),
 ) {
@@ -133,7 +134,7 @@ pub(super) fn for_each_record(
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = record.position().map_or(0, |p| line_of(p, bytes));
                 // Blank rows (a spreadsheet's trailing ones) hold nothing to lose.
                 if record.iter().all(|c| c.trim().is_empty()) {
                     continue;
@@ -143,7 +144,7 @@ pub(super) fn for_each_record(
             Err(e) => {
                 let line = e
                     .position()
-                    .map_or(reader.position().line(), csv::Position::line);
+                    .map_or(reader.position().line(), |p| line_of(p, bytes));
                 errors.push(RowError {
                     line,
                     handle: None,
@@ -155,6 +156,22 @@ pub(super) fn for_each_record(
             }
         }
     }
+}
+
+/// The 1-based line a record starts on. The csv crate reports where it
+/// began reading, which is before the terminator of the line above when
+/// that was a CRLF, and before any blank lines it skipped; a record never
+/// starts with `\r` or `\n`, so step over those, counting the newlines.
+fn line_of(p: &csv::Position, bytes: &[u8]) -> u64 {
+    let start = usize::try_from(p.byte()).unwrap_or(usize::MAX);
+    let newlines = bytes
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|&&c| c == b'\r' || c == b'\n')
+        .filter(|&&c| c == b'\n')
+        .count();
+    p.line() + newlines as u64
 }
 
 /// The row-length check every format shares: a ragged row is refused.

@@ -85,6 +85,7 @@ enum Current {
 
 pub(super) fn read(
     reader: &mut csv::Reader<&[u8]>,
+    bytes: &[u8],
     headers: &csv::StringRecord,
     photos: &PhotoResolver<'_>,
     out: &mut ParsedCatalogue,
@@ -97,7 +98,7 @@ pub(super) fn read(
     let mut current = Current::None;
     let products = &mut out.products;
     let mut errors = Vec::new();
-    for_each_record(reader, &mut out.errors, |line, record| {
+    for_each_record(reader, bytes, &mut out.errors, |line, record| {
         let handle = cell(record, cols.handle).unwrap_or_default().trim();
         let mut error = |message: String| {
             errors.push(RowError {
