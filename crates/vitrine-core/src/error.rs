@@ -75,6 +75,26 @@ pub enum CoreError {
         problems: Vec<String>,
     },
 
+    /// The acting profile's role does not allow the action.
+    #[error("{role} `{profile}` may not {action}; it takes the {needed} role or above")]
+    Forbidden {
+        action: String,
+        profile: String,
+        role: String,
+        needed: String,
+    },
+
+    /// The action does not apply to a draft in its current state.
+    #[error("draft {draft_id} is {from}: `{action}` does not apply to it (see docs/review.md for the states)")]
+    IllegalTransition {
+        draft_id: i64,
+        from: String,
+        action: String,
+    },
+
+    #[error("no profile named `{name}` (profiles: {}); add it with `vitrine profiles add {name} --role author|reviewer|admin`", installed_note(.known))]
+    UnknownProfile { name: String, known: Vec<String> },
+
     #[error("cancelled")]
     Cancelled,
 
@@ -103,6 +123,9 @@ impl CoreError {
             CoreError::NoModelInstalled => "no_model_installed",
             CoreError::InvalidModelOutput { .. } => "invalid_model_output",
             CoreError::Blocked { .. } => "blocked",
+            CoreError::Forbidden { .. } => "forbidden",
+            CoreError::IllegalTransition { .. } => "illegal_transition",
+            CoreError::UnknownProfile { .. } => "unknown_profile",
             CoreError::Cancelled => "cancelled",
             CoreError::Task(_) => "task",
         }

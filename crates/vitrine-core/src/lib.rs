@@ -2,10 +2,12 @@
 //! It calls `vitrine-infer` for models and knows nothing of the UI.
 
 pub mod analysis;
+pub mod audit;
 pub mod brand;
 pub mod cache;
 pub mod checks;
 pub mod colours;
+pub mod draft_check;
 pub mod error;
 pub mod ingest;
 pub mod kg;
@@ -15,6 +17,7 @@ pub mod mentions;
 pub mod paths;
 pub mod photo_classifier;
 pub mod provenance;
+pub mod review;
 pub mod reviews;
 pub mod router;
 pub mod script;
