@@ -798,3 +798,35 @@ async fn verify_notices_reordered_entries() {
     let bad = audit::verify(&f.store).await.unwrap().first_bad.unwrap();
     assert_eq!(bad.id, 4);
 }
+
+#[tokio::test]
+async fn an_edit_must_be_the_drafts_kind() {
+    let f = fixture().await;
+    let d = draft(&f, CLEAN_TITLE).await;
+    for bad in [
+        serde_json::json!({"title": "no bullets"}),
+        serde_json::json!(["not", "an", "object"]),
+        serde_json::json!({"title": 5, "bullets": [], "description": "", "keywords": []}),
+    ] {
+        match review::edit(&f.store, &f.author, d.id, &bad).await {
+            Err(CoreError::InvalidInput(m)) => assert!(m.contains("not a valid listing"), "{m}"),
+            other => panic!("{bad} was accepted: {other:?}"),
+        }
+    }
+    let good = serde_json::json!({
+        "title": "Navy hoodie", "bullets": ["Warm"], "description": "A hoodie.",
+        "keywords": [], "ignored": true
+    });
+    let edited = review::edit(&f.store, &f.author, d.id, &good)
+        .await
+        .unwrap();
+    assert_eq!(edited.versions[1].listing.title, "Navy hoodie");
+    assert_eq!(review::history(&f.store, d.id).await.unwrap().len(), 2);
+    assert!(matches!(
+        review::edit(&f.store, &f.author, 404, &good).await,
+        Err(CoreError::NotFound {
+            kind: "draft",
+            id: 404
+        })
+    ));
+}

@@ -372,7 +372,7 @@ pub async fn edit<T: Serialize>(
     let value = serde_json::to_value(content)
         .map_err(|e| CoreError::InvalidInput(format!("cannot serialise the edit: {e}")))?;
     let draft = store.draft(draft_id).await?;
-    validate_content(&draft.kind, &value)?;
+    let value = validate_content(&draft.kind, value)?;
     let text = store::to_json(&value)?;
     let mut tx = store.begin_write().await?;
     record_version(&mut tx, draft_id, &text, None, &actor.name).await?;
@@ -381,26 +381,26 @@ pub async fn edit<T: Serialize>(
     Ok(draft)
 }
 
-/// The content an edit stores must read back as its kind.
-fn validate_content(kind: &str, value: &serde_json::Value) -> Result<()> {
-    let shape = |e: serde_json::Error| {
-        CoreError::InvalidInput(format!("the edit is not a valid {kind}: {e}"))
-    };
-    match kind {
-        checks::LISTING => {
-            serde_json::from_value::<crate::types::Listing>(value.clone()).map_err(shape)?;
-        }
-        crate::script::DRAFT_KIND => {
-            serde_json::from_value::<crate::script::Script>(value.clone()).map_err(shape)?;
-        }
-        _ if !value.is_object() => {
-            return Err(CoreError::InvalidInput(format!(
-                "the edit of a {kind} draft must be a JSON object"
-            )))
-        }
-        _ => {}
+/// The content an edit stores must read back as its kind; listings and
+/// scripts are stored as their types write them (unknown keys dropped).
+fn validate_content(kind: &str, value: serde_json::Value) -> Result<serde_json::Value> {
+    fn normalise<T: serde::de::DeserializeOwned + Serialize>(
+        kind: &str,
+        value: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let typed: T = serde_json::from_value(value)
+            .map_err(|e| CoreError::InvalidInput(format!("the edit is not a valid {kind}: {e}")))?;
+        serde_json::to_value(typed)
+            .map_err(|e| CoreError::InvalidInput(format!("cannot serialise the edit: {e}")))
     }
-    Ok(())
+    match kind {
+        checks::LISTING => normalise::<crate::types::Listing>(kind, value),
+        crate::script::DRAFT_KIND => normalise::<crate::script::Script>(kind, value),
+        _ if value.is_object() => Ok(value),
+        _ => Err(CoreError::InvalidInput(format!(
+            "the edit of a {kind} draft must be a JSON object"
+        ))),
+    }
 }
 
 /// Append a version and audit it, inside the caller's write transaction:
