@@ -35,6 +35,15 @@ struct Cli {
     /// The model name the remote server serves
     #[arg(long, global = true, env = "VITRINE_REMOTE_MODEL", value_name = "NAME")]
     remote_model: Option<String>,
+    /// The profile to act as in the review workflow (default: the OS
+    /// user's; see `vitrine profiles list`)
+    #[arg(
+        long = "as",
+        global = true,
+        env = "VITRINE_PROFILE",
+        value_name = "PROFILE"
+    )]
+    acting: Option<String>,
     /// More log output (repeat for more)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -89,6 +98,22 @@ enum Command {
         #[command(subcommand)]
         command: commands::drafts::DraftsCommand,
     },
+    /// The review workflow: list, show, submit, approve, request changes,
+    /// reject, comment, diff, edit
+    Review {
+        #[command(subcommand)]
+        command: commands::review::ReviewCommand,
+    },
+    /// Profiles for the review workflow: add, list
+    Profiles {
+        #[command(subcommand)]
+        command: commands::profiles::ProfilesCommand,
+    },
+    /// The audit log: log, verify
+    Audit {
+        #[command(subcommand)]
+        command: commands::audit::AuditCommand,
+    },
     /// Models: list, fetch, verify
     Models {
         #[command(subcommand)]
@@ -142,6 +167,7 @@ fn main() -> ExitCode {
         device: cli.device,
         remote_url: cli.remote_url,
         remote_model: cli.remote_model,
+        profile: cli.acting,
     };
     let result = runtime.block_on(async {
         match cli.command {
@@ -155,6 +181,9 @@ fn main() -> ExitCode {
             Command::Drafts { command } => commands::drafts::run(&ctx, command).await,
             Command::Batch { command } => commands::batch::run(&ctx, command).await,
             Command::Export(args) => commands::export::run(&ctx, args).await,
+            Command::Review { command } => commands::review::run(&ctx, command).await,
+            Command::Profiles { command } => commands::profiles::run(&ctx, command).await,
+            Command::Audit { command } => commands::audit::run(&ctx, command).await,
             Command::Check(args) => commands::check::run(&ctx, args).await,
             Command::Brand { command } => commands::brand::run(&ctx, command).await,
             Command::Models { command } => commands::models::run(&ctx, command).await,

@@ -83,6 +83,26 @@ pub enum CoreError {
     #[error("batch {id} stopped: {reason}; fix it and run `vitrine batch resume {id}`")]
     BatchStopped { id: i64, reason: String },
 
+    /// The acting profile's role does not allow the action.
+    #[error("{role} `{profile}` may not {action}; it takes the {needed} role or above")]
+    Forbidden {
+        action: String,
+        profile: String,
+        role: String,
+        needed: String,
+    },
+
+    /// The action does not apply to a draft in its current state.
+    #[error("draft {draft_id} is {from}: `{action}` does not apply to it (see docs/review.md for the states)")]
+    IllegalTransition {
+        draft_id: i64,
+        from: String,
+        action: String,
+    },
+
+    #[error("no profile named `{name}` (profiles: {}); add it with `vitrine profiles add {name} --role author|reviewer|admin`", installed_note(.known))]
+    UnknownProfile { name: String, known: Vec<String> },
+
     #[error("cancelled")]
     Cancelled,
 
@@ -113,6 +133,9 @@ impl CoreError {
             CoreError::Blocked { .. } => "blocked",
             CoreError::Duplicate(_) => "duplicate",
             CoreError::BatchStopped { .. } => "batch_stopped",
+            CoreError::Forbidden { .. } => "forbidden",
+            CoreError::IllegalTransition { .. } => "illegal_transition",
+            CoreError::UnknownProfile { .. } => "unknown_profile",
             CoreError::Cancelled => "cancelled",
             CoreError::Task(_) => "task",
         }

@@ -46,6 +46,7 @@ impl Studio {
         format: ExportFormat,
         filter: &ExportFilter,
         out: &Path,
+        actor: &crate::review::Profile,
     ) -> Result<ExportReport> {
         let lang = filter.lang.clone().unwrap_or_else(|| "en".into());
         crate::listing::Lang::parse(&lang)?;
@@ -69,6 +70,18 @@ impl Studio {
                 .map_err(|e| CoreError::Task(e.to_string()))??
         };
         let drafts: Vec<i64> = items.iter().map(|i| i.draft_id).collect();
+        // Approved copy that went out is `exported` from now on (with an
+        // audit entry each); unapproved copy written on request is not.
+        let approved: Vec<i64> = items
+            .iter()
+            .filter(|i| i.status == "approved")
+            .map(|i| i.draft_id)
+            .collect();
+        for outcome in crate::review::mark_exported(self.store(), actor, &approved).await? {
+            if !outcome.ok {
+                tracing::warn!(?outcome, "draft written but not marked exported");
+            }
+        }
         tracing::info!(path = %path.display(), format = format.name(), products = summary.products, "exported");
         Ok(ExportReport {
             path,

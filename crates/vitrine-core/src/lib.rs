@@ -2,12 +2,14 @@
 //! It calls `vitrine-infer` for models and knows nothing of the UI.
 
 pub mod analysis;
+pub mod audit;
 pub mod batch;
 pub mod brand;
 pub mod cache;
 pub mod catalogue;
 pub mod checks;
 pub mod colours;
+pub mod draft_check;
 pub mod error;
 pub mod exports;
 pub mod ingest;
@@ -18,6 +20,7 @@ pub mod mentions;
 pub mod paths;
 pub mod photo_classifier;
 pub mod provenance;
+pub mod review;
 pub mod reviews;
 pub mod router;
 pub mod script;

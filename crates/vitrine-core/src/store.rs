@@ -18,6 +18,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
+use crate::audit;
 use crate::error::{CoreError, Result};
 use crate::types::{
     Draft, DraftSummary, DraftVersion, Fact, FactSource, Listing, Photo, ProductDetail,
@@ -285,14 +286,37 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        let after_sha = audit::draft_state_sha(&mut tx, draft_id).await?;
+        audit::append(
+            &mut tx,
+            &audit::AuditEntry {
+                actor: "model".into(),
+                action: "create".into(),
+                entity: "draft".into(),
+                entity_id: draft_id,
+                before_sha: None,
+                after_sha,
+                details: serde_json::json!({
+                    "product_id": draft.product_id,
+                    "kind": draft.kind,
+                    "lang": draft.lang,
+                    "marketplace": draft.marketplace,
+                    "version": 1,
+                }),
+            },
+        )
+        .await?;
         let stored = load_draft(&mut tx, draft_id).await?;
         tx.commit().await?;
         tracing::debug!(draft_id, product_id = draft.product_id, "draft created");
         Ok(stored)
     }
 
-    /// Append a version to a draft (a regeneration or a person's edit) and
-    /// bump its `updated_at`.
+    /// Append a version to a draft (a regeneration, or an edit by `author`)
+    /// under the review workflow's rules: an approved or in-review draft
+    /// goes back to `draft`, an exported or rejected one is refused, and
+    /// the change is audited with `author` as the actor. People's edits go
+    /// through [`crate::review::edit`], which also checks their role.
     pub async fn add_draft_version(
         &self,
         draft_id: i64,
@@ -302,47 +326,10 @@ impl Store {
     ) -> Result<Draft> {
         let content = to_json(listing)?;
         let provenance = provenance.map(to_json).transpose()?;
-        let at = now();
         let mut tx = self.begin_write().await?;
-        let updated = sqlx::query("UPDATE drafts SET updated_at = ? WHERE id = ?")
-            .bind(&at)
-            .bind(draft_id)
-            .execute(&mut *tx)
+        crate::review::record_version(&mut tx, draft_id, &content, provenance.as_deref(), author)
             .await?;
-        if updated.rows_affected() == 0 {
-            return Err(CoreError::NotFound {
-                kind: "draft",
-                id: draft_id,
-            });
-        }
-        insert_next_version(
-            &mut tx,
-            draft_id,
-            &content,
-            provenance.as_deref(),
-            author,
-            &at,
-        )
-        .await?;
         let draft = load_draft(&mut tx, draft_id).await?;
-        tx.commit().await?;
-        Ok(draft)
-    }
-
-    /// Set a draft's status (`draft`, `approved`…); callers check first
-    /// that the change is allowed.
-    pub async fn set_draft_status(&self, id: i64, status: &str) -> Result<Draft> {
-        let mut tx = self.begin_write().await?;
-        let updated = sqlx::query("UPDATE drafts SET status = ?, updated_at = ? WHERE id = ?")
-            .bind(status)
-            .bind(now())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if updated.rows_affected() == 0 {
-            return Err(CoreError::NotFound { kind: "draft", id });
-        }
-        let draft = load_draft(&mut tx, id).await?;
         tx.commit().await?;
         Ok(draft)
     }
@@ -356,44 +343,47 @@ impl Store {
     /// Drafts of a product, most recently updated first, each with its
     /// current version's number and title.
     pub async fn drafts_for_product(&self, product_id: i64) -> Result<Vec<DraftSummary>> {
-        let rows = sqlx::query(
-            "SELECT d.id, d.product_id, d.kind, d.lang, d.marketplace, d.status,
-                    d.created_at, d.updated_at, v.version, v.content
-               FROM drafts d
-               JOIN draft_versions v
-                 ON v.draft_id = d.id
-                AND v.version = (SELECT MAX(version) FROM draft_versions WHERE draft_id = d.id)
-              WHERE d.product_id = ?
-              ORDER BY d.updated_at DESC, d.id DESC",
-        )
+        let rows = sqlx::query(&format!(
+            "{SUMMARY_SELECT} WHERE d.product_id = ? ORDER BY d.updated_at DESC, d.id DESC"
+        ))
         .bind(product_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let content: String = r.try_get("content")?;
-                let kind: String = r.try_get("kind")?;
-                let title = draft_title(&kind, &content)?;
-                Ok(DraftSummary {
-                    id: r.try_get("id")?,
-                    product_id: r.try_get("product_id")?,
-                    kind,
-                    lang: r.try_get("lang")?,
-                    marketplace: r.try_get("marketplace")?,
-                    status: r.try_get("status")?,
-                    current_version: r.try_get("version")?,
-                    title,
-                    created_at: r.try_get("created_at")?,
-                    updated_at: r.try_get("updated_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(summary_from_row).collect()
     }
+}
+
+/// Drafts with their current version's number and content; callers add
+/// `WHERE` and `ORDER BY` and map rows with [`summary_from_row`].
+pub(crate) const SUMMARY_SELECT: &str =
+    "SELECT d.id, d.product_id, d.kind, d.lang, d.marketplace, d.status,
+            d.created_at, d.updated_at, v.version, v.content
+       FROM drafts d
+       JOIN draft_versions v
+         ON v.draft_id = d.id
+        AND v.version = (SELECT MAX(version) FROM draft_versions WHERE draft_id = d.id)";
+
+pub(crate) fn summary_from_row(r: &SqliteRow) -> Result<DraftSummary> {
+    let content: String = r.try_get("content")?;
+    let kind: String = r.try_get("kind")?;
+    let title = draft_title(&kind, &content)?;
+    Ok(DraftSummary {
+        id: r.try_get("id")?,
+        product_id: r.try_get("product_id")?,
+        kind,
+        lang: r.try_get("lang")?,
+        marketplace: r.try_get("marketplace")?,
+        status: r.try_get("status")?,
+        current_version: r.try_get("version")?,
+        title,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
 }
 
 /// Append the draft's next version (1 for a new draft), inside the
 /// caller's transaction.
-async fn insert_next_version(
+pub(crate) async fn insert_next_version(
     conn: &mut SqliteConnection,
     draft_id: i64,
     content: &str,
@@ -551,7 +541,7 @@ fn fact_from_row(r: &SqliteRow) -> Result<Fact> {
     })
 }
 
-async fn load_draft(conn: &mut SqliteConnection, id: i64) -> Result<Draft> {
+pub(crate) async fn load_draft(conn: &mut SqliteConnection, id: i64) -> Result<Draft> {
     let row = sqlx::query(
         "SELECT id, product_id, kind, lang, marketplace, status, created_at, updated_at
            FROM drafts WHERE id = ?",
@@ -635,7 +625,7 @@ fn titled_listing(title: String) -> Listing {
     }
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value)
         .map_err(|e| CoreError::InvalidInput(format!("cannot serialise: {e}")))
 }

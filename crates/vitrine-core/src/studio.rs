@@ -16,10 +16,12 @@ use crate::analysis::ImageClassifier;
 use crate::brand::BrandProfile;
 use crate::cache;
 use crate::checks;
+use crate::draft_check;
 use crate::error::{CoreError, Result};
 use crate::ingest::Understanding;
 use crate::listing::{self, Lang};
 use crate::paths::DataDir;
+use crate::review;
 use crate::router::{self, RouteDecision, RouteRequest, Router, TaskKind};
 use crate::script::{self, Script, ScriptRequest};
 use crate::store::{NewDraft, Store};
@@ -346,28 +348,7 @@ impl Studio {
     /// marketplace and the brand it was written for (when that brand is
     /// still stored).
     pub async fn check_draft(&self, id: i64) -> Result<Vec<checks::Finding>> {
-        let draft = self.store.draft(id).await?;
-        let Some(current) = draft.versions.last() else {
-            return Ok(Vec::new());
-        };
-        let brand_name = draft
-            .versions
-            .iter()
-            .rev()
-            .find_map(|v| v.provenance.as_ref()?.rules.as_ref()?.brand.clone());
-        if draft.kind == script::DRAFT_KIND {
-            return self
-                .check_script_draft(current, &draft.lang, brand_name.as_deref())
-                .await;
-        }
-        self.check_listing(
-            &current.listing,
-            Some(draft.product_id),
-            &draft.marketplace,
-            &draft.lang,
-            brand_name.as_deref(),
-        )
-        .await
+        draft_check::check_draft(&self.store, id).await
     }
 
     /// Check a listing (a draft's, or one from a file), against a product's
@@ -380,10 +361,7 @@ impl Studio {
         lang: &str,
         brand: Option<&str>,
     ) -> Result<Vec<checks::Finding>> {
-        let input = self
-            .check_input(product_id, marketplace, lang, brand)
-            .await?;
-        Ok(checks::check_listing(listing, &input.context()))
+        draft_check::check_listing(&self.store, listing, product_id, marketplace, lang, brand).await
     }
 
     /// Check plain text (a script, a summary, any copy) as one field.
@@ -394,58 +372,18 @@ impl Studio {
         lang: &str,
         brand: Option<&str>,
     ) -> Result<Vec<checks::Finding>> {
-        let input = self.check_input(product_id, "generic", lang, brand).await?;
-        let fields = [checks::FieldText {
-            field: "text".into(),
-            text,
-        }];
-        Ok(checks::check_fields_of("text", &fields, &input.context()))
+        draft_check::check_text(&self.store, text, product_id, lang, brand).await
     }
 
-    async fn check_input(
-        &self,
-        product_id: Option<i64>,
-        marketplace: &str,
-        lang: &str,
-        brand: Option<&str>,
-    ) -> Result<CheckInput> {
-        let (name, facts) = match product_id {
-            Some(id) => {
-                let p = self.store.product(id).await?;
-                (p.name, p.facts)
-            }
-            None => (String::new(), Vec::new()),
-        };
-        Ok(CheckInput {
-            mp: listing::marketplace(marketplace)?,
-            lang: Lang::parse(lang)?,
-            name,
-            facts,
-            brand: match brand {
-                Some(b) => Some(self.store.brand(b).await?),
-                None => None,
-            },
-            kg: self.store.knowledge_graph().await?,
-        })
-    }
-
-    /// Approve a draft: its current text is checked again (a person's edit
-    /// may have fixed, or caused, a problem) and approval is refused while
-    /// a blocking finding stands.
+    /// Approve a draft through the review workflow, acting as the default
+    /// profile (see [`review::acting_profile`]): its current text is checked
+    /// again (a person's edit may have fixed, or caused, a problem) and
+    /// approval is refused while a blocking finding stands.
     pub async fn approve_draft(&self, id: i64) -> Result<Draft> {
-        let findings = self.check_draft(id).await?;
-        let blocking: Vec<String> = findings
-            .iter()
-            .filter(|f| f.severity == checks::Severity::Blocking)
-            .map(checks::Finding::describe)
-            .collect();
-        if !blocking.is_empty() {
-            return Err(CoreError::Blocked {
-                draft_id: id,
-                problems: blocking,
-            });
-        }
-        self.store.set_draft_status(id, "approved").await
+        let actor = review::acting_profile(&self.store, None).await?;
+        Ok(review::approve(&self.store, &actor, id, None, None)
+            .await?
+            .draft)
     }
 
     pub async fn draft(&self, id: i64) -> Result<Draft> {
@@ -747,32 +685,6 @@ impl Studio {
             }
         }
     }
-
-    /// Check a stored script's host lines again, each segment against its
-    /// product's current facts.
-    async fn check_script_draft(
-        &self,
-        version: &crate::types::DraftVersion,
-        lang: &str,
-        brand: Option<&str>,
-    ) -> Result<Vec<checks::Finding>> {
-        let Some(content) = &version.content else {
-            return Ok(Vec::new());
-        };
-        let script: Script = serde_json::from_value(content.clone()).map_err(|e| {
-            CoreError::InvalidInput(format!("the stored script does not parse: {e}"))
-        })?;
-        let mut inputs = Vec::with_capacity(script.product_ids.len());
-        for id in &script.product_ids {
-            inputs.push(self.check_input(Some(*id), "generic", lang, brand).await?);
-        }
-        let contexts: Vec<checks::Context> = inputs.iter().map(CheckInput::context).collect();
-        Ok(script::check_script(
-            &script,
-            &contexts,
-            script.offer.as_deref(),
-        ))
-    }
 }
 
 /// One model call's result, from the model or from the cache.
@@ -947,29 +859,6 @@ impl Generator {
                 .block_on(self.store.cache_put(&key, &model_id, &fingerprint, &stored))?;
         }
         Ok(answer)
-    }
-}
-
-/// What a check needs, loaded once.
-struct CheckInput {
-    mp: listing::Marketplace,
-    lang: Lang,
-    name: String,
-    facts: Vec<crate::types::Fact>,
-    brand: Option<BrandProfile>,
-    kg: crate::kg::KnowledgeGraph,
-}
-
-impl CheckInput {
-    fn context(&self) -> checks::Context<'_> {
-        checks::Context {
-            marketplace: &self.mp,
-            lang: self.lang,
-            facts: &self.facts,
-            product_name: &self.name,
-            kg: Some(&self.kg),
-            brand: self.brand.as_ref(),
-        }
     }
 }
 

@@ -99,7 +99,7 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> Result<()> {
     Ok(())
 }
 
-fn read_text(path: &Path) -> Result<String> {
+pub fn read_text(path: &Path) -> Result<String> {
     let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
     if !meta.is_file() {
         bail!("{}: not a file", path.display());

@@ -11,8 +11,8 @@ pub enum DraftsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Approve a draft; refused while its current text has a blocking
-    /// finding (see `vitrine check ID`)
+    /// Approve a draft (the same as `vitrine review approve ID`); refused
+    /// while its current text has a blocking finding (see `vitrine check ID`)
     Approve { id: i64 },
 }
 
@@ -58,8 +58,17 @@ pub async fn run(ctx: &Context, cmd: DraftsCommand) -> Result<()> {
             }
         }
         DraftsCommand::Approve { id } => {
-            let draft = studio.approve_draft(id).await?;
-            println!("Draft {} is {}.", draft.id, draft.status);
+            let store = studio.store();
+            let actor = ctx.actor(store).await?;
+            super::review::approve(
+                store,
+                &actor,
+                &super::review::DecisionArgs::one(id),
+                None,
+                false,
+                &super::review::FilterArgs::default(),
+            )
+            .await?;
         }
     }
     Ok(())

@@ -47,7 +47,9 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
         products: args.products.clone(),
         include_unapproved: args.include_unapproved,
     };
-    let report = studio.export(format, &filter, &args.out).await?;
+    let actor =
+        vitrine_core::review::acting_profile(studio.store(), ctx.profile.as_deref()).await?;
+    let report = studio.export(format, &filter, &args.out, &actor).await?;
     if args.json {
         return print_json(&report);
     }

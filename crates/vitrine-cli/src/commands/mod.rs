@@ -1,4 +1,5 @@
 pub mod analyze;
+pub mod audit;
 pub mod batch;
 pub mod brand;
 pub mod cache;
@@ -11,6 +12,8 @@ pub mod kg;
 pub mod listing;
 pub mod models;
 pub mod products;
+pub mod profiles;
+pub mod review;
 pub mod reviews;
 pub mod route;
 pub mod samples;
@@ -31,6 +34,9 @@ pub struct Context {
     pub device: Option<String>,
     pub remote_url: Option<String>,
     pub remote_model: Option<String>,
+    /// The profile to act as in the review workflow (`--as`,
+    /// `VITRINE_PROFILE`).
+    pub profile: Option<String>,
 }
 
 impl Context {
@@ -73,6 +79,15 @@ impl Context {
                 }
             },
         )
+    }
+
+    /// The acting profile: `--as`/`VITRINE_PROFILE`, else the OS user's
+    /// (created as admin on a store with no profile yet).
+    pub async fn actor(
+        &self,
+        store: &vitrine_core::Store,
+    ) -> Result<vitrine_core::review::Profile> {
+        Ok(vitrine_core::review::acting_profile(store, self.profile.as_deref()).await?)
     }
 
     pub async fn studio(&self) -> Result<Studio> {
