@@ -163,7 +163,11 @@ fn a_catalogue_survives_ten_kills_and_exports_an_approved_shopify_csv() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let csv = work.path().join("products_export.csv");
-    let products = 10;
+    // 10 in the suite; VITRINE_BATCH_PRODUCTS=100 for the full run.
+    let products: usize = std::env::var("VITRINE_BATCH_PRODUCTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     shopify_csv(products, &csv);
 
     let seed: u64 = std::env::var("VITRINE_KILL_SEED")

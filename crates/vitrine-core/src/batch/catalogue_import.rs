@@ -93,6 +93,9 @@ impl Studio {
         let mut ids: Vec<Option<i64>> = vec![None; total];
         let mut plain: Vec<usize> = Vec::new();
         let mut refresh: Vec<(usize, i64)> = Vec::new();
+        // Loaded once, on the first product with photos (the classifier
+        // and the graph are not cheap to set up).
+        let mut understanding: Option<Understanding> = None;
 
         for (i, p) in parsed.products.iter().enumerate() {
             if !seen.insert(p.handle.as_str()) {
@@ -111,7 +114,15 @@ impl Studio {
                 plain.push(i);
                 continue;
             }
-            match self.import_with_photos(p, &kg, &mut report).await {
+            let base = match &understanding {
+                Some(u) => u.clone(),
+                None => {
+                    let u = self.understanding().await?;
+                    understanding = Some(u.clone());
+                    u
+                }
+            };
+            match self.import_with_photos(p, &kg, &base, &mut report).await {
                 Ok(id) => {
                     ids[i] = Some(id);
                     report.created += 1;
@@ -178,9 +189,10 @@ impl Studio {
         &self,
         p: &CatalogueProduct,
         kg: &KnowledgeGraph,
+        base: &Understanding,
         report: &mut ImportReport,
     ) -> Result<i64> {
-        let mut understanding = self.understanding().await?;
+        let mut understanding = base.clone();
         understanding.title = Some(p.title.clone());
         let first = self.ingest_with(&p.photos[0], &understanding).await?;
         let id = first.product_id;
