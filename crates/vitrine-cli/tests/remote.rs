@@ -194,3 +194,46 @@ fn listing_through_a_remote_llama_cpp_server_stores_a_draft() {
     assert_eq!(p["cached"], false);
     assert_eq!(p["model_id"], format!("light-other@{}", server.base_url));
 }
+
+/// A batch against the server sends concurrent requests (`--concurrency
+/// 2`) and ends with every item accounted for: a draft, or a recorded
+/// error; never a lost or doubled item.
+#[test]
+fn a_batch_runs_concurrent_requests_against_the_remote_server() {
+    let data = tempfile::tempdir().unwrap();
+    let server = LlamaServer::start(&data.path().join("server.log"));
+    let csv = data.path().join("catalogue.csv");
+    std::fs::write(
+        &csv,
+        "handle,title,colour,material\n\
+         tee,Organic Cotton T-Shirt,navy,cotton\n\
+         mug,Stoneware Coffee Mug,green,ceramic\n\
+         scarf,Merino Wool Scarf,red,wool\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .env("VITRINE_DATA_DIR", data.path())
+        .env("VITRINE_MODELS_DIR", data.path().join("no-local-models"))
+        .env_remove("VITRINE_DEVICE")
+        .env_remove("VITRINE_REMOTE_API_KEY")
+        .args(["--remote-url", &server.base_url, "--remote-model", MODEL])
+        .args(["batch", "run", "--json", "--concurrency", "2"])
+        .arg(&csv)
+        .output()
+        .expect("run vitrine");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|_| panic!("no JSON report: {}", String::from_utf8_lossy(&o.stderr)));
+    let counts = &report["batch"]["counts"];
+    assert_eq!(report["batch"]["status"], "done", "{report}");
+    assert_eq!(counts["total"], 3, "{report}");
+    assert_eq!(
+        counts["done"].as_u64().unwrap() + counts["failed"].as_u64().unwrap(),
+        3,
+        "{report}"
+    );
+    assert!(counts["done"].as_u64().unwrap() >= 1, "{report}");
+    assert_eq!(report["batch"]["spec"]["concurrency"], 2);
+    // A failure is the model's, recorded with its error, and the exit code
+    // says so.
+    assert_eq!(o.status.success(), counts["failed"] == 0, "{report}");
+}
