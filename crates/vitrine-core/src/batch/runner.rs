@@ -365,6 +365,18 @@ async fn record(
 ) -> Result<()> {
     let store = shared.studio.store();
     let emit = &shared.on_event;
+    // Already generated, by a run whose bookkeeping was cut short: the
+    // item is done by the draft it has.
+    let result = match result {
+        Err(CoreError::Duplicate(reason)) => match store.draft_of_batch_item(item.id).await? {
+            Some(draft_id) => {
+                store.adopt_batch_draft(item.id, draft_id).await?;
+                Ok(Outcome::Draft(draft_id))
+            }
+            None => Err(CoreError::Task(reason)),
+        },
+        other => other,
+    };
     match result {
         Ok(Outcome::Draft(draft_id)) => {
             bump(shared, |t| t.done += 1);
@@ -386,25 +398,6 @@ async fn record(
                 reason,
             });
         }
-        // Already generated (by a run whose bookkeeping was cut short).
-        Err(CoreError::Duplicate(reason)) => match store.draft_of_batch_item(item.id).await? {
-            Some(draft_id) => {
-                store.adopt_batch_draft(item.id, draft_id).await?;
-                bump(shared, |t| t.done += 1);
-                emit(BatchEvent::ItemDone {
-                    item_id: item.id,
-                    product_id: item.product_id,
-                    draft_id,
-                    ms: gen_ms,
-                });
-            }
-            None => {
-                store
-                    .end_batch_item(item.id, "failed", Some(&reason))
-                    .await?;
-                bump(shared, |t| t.failed += 1);
-            }
-        },
         Err(e) if shared.stopped().is_some() && is_interruption(&e) => {
             // Interrupted by the stop: it runs again on resume.
             store.end_batch_item(item.id, "pending", None).await?;
