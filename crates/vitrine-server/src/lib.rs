@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use error::{ApiError, Problem};
 pub use state::{AppState, ServerConfig};
@@ -95,21 +95,27 @@ pub fn app(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                    let id = req
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    // The path only: a query string may hold what a
-                    // client should not have put there.
-                    tracing::info_span!(
-                        "request",
-                        id = %id,
-                        method = %req.method(),
-                        path = %req.uri().path(),
-                    )
-                }))
+                .layer(
+                    TraceLayer::new_for_http()
+                        // One line per request at the default level: status
+                        // and latency, inside the span that carries the id.
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                        .make_span_with(|req: &Request| {
+                            let id = req
+                                .headers()
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
+                            // The path only: a query string may hold what a
+                            // client should not have put there.
+                            tracing::info_span!(
+                                "request",
+                                id = %id,
+                                method = %req.method(),
+                                path = %req.uri().path(),
+                            )
+                        }),
+                )
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(RequestBodyTimeoutLayer::new(config.body_timeout)),
         )

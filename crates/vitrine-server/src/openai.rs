@@ -15,6 +15,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::UnboundedReceiverStream;
+use tracing::Instrument;
 use utoipa::ToSchema;
 use vitrine_core::completion::{
     CancelToken, ChatCompletion, ChatMessage, ChatRequest, FinishReason, GenerationParams,
@@ -366,44 +367,48 @@ pub async fn chat_completions(
         ),
     );
     let studio = studio.clone();
-    tokio::spawn(async move {
-        // The stream ending (the client went away) drops `rx`: the next
-        // token's send fails and generation stops.
-        let token_tx = tx.clone();
-        let token_chunk = chunk.clone();
-        let on_text = Box::new(move |piece: &str| {
-            send(
-                &token_tx,
-                &token_chunk(serde_json::json!({ "content": piece }), None),
-            )
-        });
-        match studio.chat_completion(chat, on_text, cancel).await {
-            Ok(c) => {
-                let mut last = chunk(serde_json::json!({}), Some(finish(c.finish_reason)));
-                if let Some(obj) = last.as_object_mut() {
-                    obj.insert("model".into(), c.model_id.clone().into());
-                }
-                send(&tx, &last);
-                if include_usage {
-                    let mut u = chunk(serde_json::json!({}), None);
-                    if let Some(obj) = u.as_object_mut() {
-                        obj.insert("choices".into(), serde_json::json!([]));
-                        obj.insert("usage".into(), usage(&c));
+    let span = tracing::Span::current();
+    tokio::spawn(
+        async move {
+            // The stream ending (the client went away) drops `rx`: the next
+            // token's send fails and generation stops.
+            let token_tx = tx.clone();
+            let token_chunk = chunk.clone();
+            let on_text = Box::new(move |piece: &str| {
+                send(
+                    &token_tx,
+                    &token_chunk(serde_json::json!({ "content": piece }), None),
+                )
+            });
+            match studio.chat_completion(chat, on_text, cancel).await {
+                Ok(c) => {
+                    let mut last = chunk(serde_json::json!({}), Some(finish(c.finish_reason)));
+                    if let Some(obj) = last.as_object_mut() {
+                        obj.insert("model".into(), c.model_id.clone().into());
                     }
-                    send(&tx, &u);
+                    send(&tx, &last);
+                    if include_usage {
+                        let mut u = chunk(serde_json::json!({}), None);
+                        if let Some(obj) = u.as_object_mut() {
+                            obj.insert("choices".into(), serde_json::json!([]));
+                            obj.insert("usage".into(), usage(&c));
+                        }
+                        send(&tx, &u);
+                    }
+                }
+                Err(vitrine_core::CoreError::Cancelled) => {
+                    tracing::info!("chat completion stream closed by the client");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "chat completion failed mid-stream");
+                    send(&tx, &error_json(&ApiError::from(e)));
                 }
             }
-            Err(vitrine_core::CoreError::Cancelled) => {
-                tracing::info!("chat completion stream closed by the client");
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "chat completion failed mid-stream");
-                send(&tx, &error_json(&ApiError::from(e)));
-            }
+            let _ = tx.send(Ok(Event::default().data("[DONE]")));
         }
-        let _ = tx.send(Ok(Event::default().data("[DONE]")));
-    });
+        .instrument(span),
+    );
     Ok(Sse::new(UnboundedReceiverStream::new(rx))
         .keep_alive(KeepAlive::default())
         .into_response())
