@@ -109,6 +109,14 @@ enum Command {
         #[command(subcommand)]
         command: commands::profiles::ProfilesCommand,
     },
+    /// Bearer tokens for `vitrine serve`: create, list, revoke
+    Tokens {
+        #[command(subcommand)]
+        command: commands::tokens::TokensCommand,
+    },
+    /// Serve the skills over HTTP (REST + OpenAI-compatible /v1) on
+    /// 127.0.0.1:8787
+    Serve(commands::serve::ServeArgs),
     /// The audit log: log, verify
     Audit {
         #[command(subcommand)]
@@ -145,7 +153,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // A server's request log is what its operator reads: info by default.
+    let floor = u8::from(matches!(cli.command, Command::Serve(_)));
+    init_logging(cli.verbose.max(floor));
     if let Some(n) = cli.threads {
         // candle's CPU kernels use rayon's global pool; it reads this once,
         // on first use, which has not happened yet.
@@ -184,6 +194,8 @@ fn main() -> ExitCode {
             Command::Review { command } => commands::review::run(&ctx, command).await,
             Command::Profiles { command } => commands::profiles::run(&ctx, command).await,
             Command::Audit { command } => commands::audit::run(&ctx, command).await,
+            Command::Tokens { command } => commands::tokens::run(&ctx, command).await,
+            Command::Serve(args) => commands::serve::run(&ctx, args).await,
             Command::Check(args) => commands::check::run(&ctx, args).await,
             Command::Brand { command } => commands::brand::run(&ctx, command).await,
             Command::Models { command } => commands::models::run(&ctx, command).await,

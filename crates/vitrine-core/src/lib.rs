@@ -2,6 +2,7 @@
 //! It calls `vitrine-infer` for models and knows nothing of the UI.
 
 pub mod analysis;
+pub mod api_tokens;
 pub mod audit;
 pub mod batch;
 pub mod brand;
@@ -9,6 +10,7 @@ pub mod cache;
 pub mod catalogue;
 pub mod checks;
 pub mod colours;
+pub mod completion;
 pub mod draft_check;
 pub mod error;
 pub mod exports;

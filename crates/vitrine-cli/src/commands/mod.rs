@@ -18,6 +18,8 @@ pub mod reviews;
 pub mod route;
 pub mod samples;
 pub mod script;
+pub mod serve;
+pub mod tokens;
 pub mod tryon;
 
 use std::path::PathBuf;
