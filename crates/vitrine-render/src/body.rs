@@ -228,7 +228,7 @@ impl Body {
         let h = self.height;
         let skin = |_: usize, _: usize| Material::Skin;
         let no_uv = |_: usize, _: usize| [0.0, 0.0];
-        let rows = 40;
+        let rows = 28;
         let pts = self.torso_points(self.torso_bottom(), self.torso_top(), rows);
         let mut mesh = ring_grid(&pts, rows, RING_SEGMENTS, no_uv, skin);
         let head_r = 0.062 * h;
@@ -243,7 +243,7 @@ impl Body {
                 self.wrist * m,
                 |t| capsule_radius(t, self.upper_arm_radius, self.wrist_radius),
                 (0.0, 1.0),
-                24,
+                14,
                 |_| Material::Skin,
             ));
             let hip = Vec3::new(side * 0.045 * h, 0.47 * h, 0.0);
@@ -253,7 +253,7 @@ impl Body {
                 ankle,
                 |t| capsule_radius(t, 0.05 * h, 0.025 * h),
                 (0.0, 1.0),
-                30,
+                16,
                 |_| Material::Skin,
             ));
         }
@@ -296,8 +296,13 @@ pub fn tube(
     let u = dir.any_orthonormal_vector();
     let v = u.cross(dir);
     let mut pts = Vec::with_capacity(rows * RING_SEGMENTS);
+    // Rows bunch up towards the ends (cosine spacing), where capsules
+    // round off; the straight middle needs few.
     let ts: Vec<f32> = (0..rows)
-        .map(|r| range.0 + (range.1 - range.0) * r as f32 / (rows - 1) as f32)
+        .map(|r| {
+            let s = 0.5 - 0.5 * (std::f32::consts::PI * r as f32 / (rows - 1) as f32).cos();
+            range.0 + (range.1 - range.0) * s
+        })
         .collect();
     for &t in &ts {
         let centre = a + (b - a) * t;
@@ -317,7 +322,7 @@ pub fn tube(
 }
 
 pub fn sphere(centre: Vec3, radius: f32) -> Mesh {
-    let rows = 24;
+    let rows = 18;
     let mut pts = Vec::with_capacity(rows * RING_SEGMENTS);
     for r in 0..rows {
         let phi = PI * (r as f32 / (rows - 1) as f32 - 0.5);

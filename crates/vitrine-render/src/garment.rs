@@ -130,7 +130,7 @@ fn ring_normal(a: f32, b: f32, th: f32) -> Vec3 {
 /// Torso cloth from `hem` up to the neck base, `gap` out from the skin plus
 /// `relief(y, angle)` (pockets, plackets).
 fn torso(body: &Body, hem: f32, gap: f32, relief: impl Fn(f32, f32) -> f32) -> Mesh {
-    let rows = 32;
+    let rows = 24;
     let top = body.neck_base_y;
     let mut pts = Vec::with_capacity(rows * RING_SEGMENTS);
     for r in 0..rows {
@@ -159,7 +159,7 @@ fn sleeves(body: &Body, gap: f32, length: f32) -> Mesh {
         let flip = Vec3::new(side, 1.0, 1.0);
         let (a, b) = (body.shoulder * flip, body.wrist * flip);
         let (r0, r1) = (body.upper_arm_radius, body.wrist_radius);
-        let rows = (10.0 + 20.0 * length) as usize;
+        let rows = (8.0 + 14.0 * length) as usize;
         mesh.append(&tube(
             a,
             b,

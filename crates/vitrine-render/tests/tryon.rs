@@ -345,7 +345,8 @@ fn bad_photos_are_clear_errors_and_huge_ones_are_scaled() {
         .render(&renderer(), Some(&huge), PX)
         .unwrap_or_else(|e| panic!("{e}"));
     let at = garment_samples(Garment::TShirt, View::Front, Material::GarmentFront);
-    assert!(share(&img, &at, |p| shaded(p, RED)) > 0.9);
+    let s = share(&img, &at, |p| shaded(p, RED));
+    assert!(s > 0.85, "only {:.0}% of the front is red", s * 100.0);
 }
 
 /// Frame time at 1024 px of an uploaded scene orbiting (what the app's
