@@ -23,7 +23,7 @@ pub fn decode_photo(bytes: &[u8]) -> Result<RgbaImage> {
         .map(|i| i.to_rgba8())
         .map_err(|e| {
             RenderError::Photo(format!(
-                "not an image this build can decode (PNG, JPEG, WebP): {e}"
+                "cannot decode it (PNG, JPEG and WebP are supported): {e}"
             ))
         })
 }

@@ -139,7 +139,8 @@ async fn load_photo(ctx: &Context, path: &Path) -> Result<(RgbaImage, Option<Str
             .to_rgba8();
         return Ok((img, known.category));
     }
-    let img = decode_photo(&bytes).with_context(|| format!("{}", path.display()))?;
+    let img = decode_photo(&bytes)
+        .with_context(|| format!("{} is not an image this build can decode", path.display()))?;
     Ok((img, known.category))
 }
 
