@@ -7,7 +7,7 @@ use wgpu::util::DeviceExt;
 
 use crate::camera::Camera;
 use crate::error::{RenderError, Result};
-use crate::mesh::{Mesh, Vertex};
+use crate::mesh::{Material, Mesh, Vertex};
 
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
@@ -40,7 +40,11 @@ pub struct Scene<'a> {
 pub struct GpuScene {
     vertices: wgpu::Buffer,
     indices: wgpu::Buffer,
-    index_count: u32,
+    /// Index ranges drawn in this order: garment (both sides), mannequin
+    /// (front faces), floor shadow (blended over what is already there).
+    garment: std::ops::Range<u32>,
+    skin: std::ops::Range<u32>,
+    shadow: std::ops::Range<u32>,
     uniforms: wgpu::Buffer,
     bind: wgpu::BindGroup,
     fill: [f32; 3],
@@ -71,6 +75,7 @@ pub struct Renderer {
     device: wgpu::Device,
     queue: wgpu::Queue,
     pipeline: wgpu::RenderPipeline,
+    culled: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     adapter_info: wgpu::AdapterInfo,
@@ -183,48 +188,53 @@ impl Renderer {
             immediate_size: 0,
         });
         let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x2, 3 => Float32, 4 => Float32];
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("tryon"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &shader,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[Some(wgpu::VertexBufferLayout {
-                    array_stride: std::mem::size_of::<Vertex>() as u64,
-                    step_mode: wgpu::VertexStepMode::Vertex,
-                    attributes: &attributes,
-                })],
-            },
-            // Garments are open surfaces seen from both sides.
-            primitive: wgpu::PrimitiveState {
-                cull_mode: None,
-                ..Default::default()
-            },
-            depth_stencil: Some(wgpu::DepthStencilState {
-                format: DEPTH_FORMAT,
-                depth_write_enabled: Some(true),
-                depth_compare: Some(wgpu::CompareFunction::Less),
-                stencil: Default::default(),
-                bias: Default::default(),
-            }),
-            multisample: wgpu::MultisampleState {
-                count: SAMPLES,
-                ..Default::default()
-            },
-            fragment: Some(wgpu::FragmentState {
-                module: &shader,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format: COLOR_FORMAT,
-                    blend: Some(wgpu::BlendState::ALPHA_BLENDING),
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+        let make_pipeline = |cull_mode| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some("tryon"),
+                layout: Some(&pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &shader,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &[Some(wgpu::VertexBufferLayout {
+                        array_stride: std::mem::size_of::<Vertex>() as u64,
+                        step_mode: wgpu::VertexStepMode::Vertex,
+                        attributes: &attributes,
+                    })],
+                },
+                primitive: wgpu::PrimitiveState {
+                    cull_mode,
+                    ..Default::default()
+                },
+                depth_stencil: Some(wgpu::DepthStencilState {
+                    format: DEPTH_FORMAT,
+                    depth_write_enabled: Some(true),
+                    depth_compare: Some(wgpu::CompareFunction::Less),
+                    stencil: Default::default(),
+                    bias: Default::default(),
+                }),
+                multisample: wgpu::MultisampleState {
+                    count: SAMPLES,
+                    ..Default::default()
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module: &shader,
+                    entry_point: Some("fs_main"),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format: COLOR_FORMAT,
+                        blend: Some(wgpu::BlendState::ALPHA_BLENDING),
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        // Garments are open surfaces seen from both sides; the mannequin is
+        // closed, so its back faces can go (on a CPU rasteriser they cost).
+        let pipeline = make_pipeline(None);
+        let culled = make_pipeline(Some(wgpu::Face::Back));
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("photo"),
             mag_filter: wgpu::FilterMode::Linear,
@@ -237,6 +247,7 @@ impl Renderer {
             device,
             queue,
             pipeline,
+            culled,
             layout,
             sampler,
             adapter_info,
@@ -334,15 +345,35 @@ impl Renderer {
             contents: bytemuck::cast_slice(&mesh.vertices),
             usage: wgpu::BufferUsages::VERTEX,
         });
+        // Front to back as far as it goes: the garment hides most of the
+        // torso, so drawing it first lets the depth test skip the skin
+        // under it; the shadow blends last, only where it shows.
+        let (mut garment, mut skin, mut shadow) = (Vec::new(), Vec::new(), Vec::new());
+        for tri in mesh.indices.chunks_exact(3) {
+            let m = mesh.vertices.get(tri[0] as usize).map(|v| v.material);
+            if m == Some(Material::Skin.id()) {
+                skin.extend_from_slice(tri);
+            } else if m == Some(Material::Shadow.id()) {
+                shadow.extend_from_slice(tri);
+            } else {
+                garment.extend_from_slice(tri);
+            }
+        }
+        let (g, k) = (garment.len() as u32, skin.len() as u32);
+        let n = g + k + shadow.len() as u32;
+        garment.extend(skin);
+        garment.extend(shadow);
         let indices = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("indices"),
-            contents: bytemuck::cast_slice(&mesh.indices),
+            contents: bytemuck::cast_slice(&garment),
             usage: wgpu::BufferUsages::INDEX,
         });
         GpuScene {
             vertices,
             indices,
-            index_count: mesh.indices.len() as u32,
+            garment: 0..g,
+            skin: g..g + k,
+            shadow: g + k..n,
             uniforms,
             bind,
             fill: fill.map(srgb_to_linear),
@@ -463,11 +494,15 @@ impl Renderer {
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
-            pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &scene.bind, &[]);
             pass.set_vertex_buffer(0, scene.vertices.slice(..));
             pass.set_index_buffer(scene.indices.slice(..), wgpu::IndexFormat::Uint32);
-            pass.draw_indexed(0..scene.index_count, 0, 0..1);
+            pass.set_pipeline(&self.pipeline);
+            pass.draw_indexed(scene.garment.clone(), 0, 0..1);
+            pass.set_pipeline(&self.culled);
+            pass.draw_indexed(scene.skin.clone(), 0, 0..1);
+            pass.set_pipeline(&self.pipeline);
+            pass.draw_indexed(scene.shadow.clone(), 0, 0..1);
         }
         let size = wgpu::Extent3d {
             width: px,
