@@ -76,3 +76,84 @@ fn missing_or_undecodable_photos_are_clear_errors() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not an image"));
     assert!(!out.exists());
 }
+
+fn red_cutout(path: &Path) {
+    image::RgbaImage::from_fn(64, 64, |x, _| {
+        if (16..48).contains(&x) {
+            image::Rgba([220, 20, 20, 255])
+        } else {
+            image::Rgba([0, 0, 0, 0])
+        }
+    })
+    .save(path)
+    .expect("write photo");
+}
+
+#[test]
+fn turntables_gltf_round_trip_and_bad_mannequins() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let photo = dir.path().join("hoodie.png");
+    red_cutout(&photo);
+    let p = photo.to_str().expect("utf8");
+    let spin = dir.path().join("spin.png");
+    let glb = dir.path().join("figure.glb");
+    let o = tryon(
+        dir.path(),
+        &[
+            p,
+            "--garment",
+            "hoodie",
+            "--px",
+            "64",
+            "--turntable",
+            "3",
+            "--export-gltf",
+            glb.to_str().expect("utf8"),
+            "--out",
+            spin.to_str().expect("utf8"),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let file = std::fs::File::open(&spin).expect("apng");
+    let reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .expect("png");
+    let frames = reader.info().animation_control().map(|c| c.num_frames);
+    assert_eq!(frames, Some(3));
+
+    // The exported figure's first mesh is the mannequin: it loads back.
+    let out = dir.path().join("again.png");
+    let o = tryon(
+        dir.path(),
+        &[
+            p,
+            "--mannequin",
+            glb.to_str().expect("utf8"),
+            "--px",
+            "64",
+            "--out",
+            out.to_str().expect("utf8"),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.is_file());
+
+    let bad = dir.path().join("bad.glb");
+    std::fs::write(&bad, b"glTF but not really").expect("write");
+    let out = dir.path().join("never.png");
+    let o = tryon(
+        dir.path(),
+        &[
+            p,
+            "--mannequin",
+            bad.to_str().expect("utf8"),
+            "--out",
+            out.to_str().expect("utf8"),
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("glTF") && err.contains("bad.glb"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists());
+}

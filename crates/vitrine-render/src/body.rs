@@ -34,16 +34,19 @@ pub struct Measurements {
     pub chest: f32,
     pub waist: f32,
     pub hips: f32,
-    /// Circumference a T-shirt adds at this size.
-    #[serde(default)]
-    pub ease: f32,
 }
 
 pub const SIZES: [&str; 5] = ["S", "M", "L", "XL", "XXL"];
 
-/// Measurements per body type and size, read from `assets/size-chart.toml`.
-#[derive(Clone, Debug)]
+/// Measurements per body type and size, and each garment's ease per size,
+/// read from `assets/size-chart.toml`.
+#[derive(Clone, Debug, Deserialize)]
 pub struct SizeChart {
+    /// Garment key → size → circumference added (cm).
+    #[serde(default)]
+    ease: BTreeMap<String, BTreeMap<String, f32>>,
+    /// Body type → size → measurements.
+    #[serde(flatten)]
     rows: BTreeMap<String, BTreeMap<String, Measurements>>,
 }
 
@@ -54,9 +57,20 @@ impl SizeChart {
     }
 
     pub fn from_toml(text: &str) -> Result<SizeChart> {
-        let rows: BTreeMap<String, BTreeMap<String, Measurements>> =
-            toml::from_str(text).map_err(|e| RenderError::SizeChart(e.to_string()))?;
-        Ok(SizeChart { rows })
+        toml::from_str(text).map_err(|e| RenderError::SizeChart(e.to_string()))
+    }
+
+    /// The circumference (cm) `garment` adds at `size`.
+    pub fn ease(&self, garment: &str, size: &str) -> Result<f32> {
+        let size = size.trim().to_ascii_uppercase();
+        let table = self
+            .ease
+            .get(garment)
+            .ok_or_else(|| RenderError::SizeChart(format!("no ease for `{garment}`")))?;
+        table
+            .get(&size)
+            .copied()
+            .ok_or(RenderError::UnknownSize(size))
     }
 
     pub fn get(&self, body: BodyType, size: &str) -> Result<Measurements> {
@@ -97,6 +111,10 @@ pub struct Body {
     pub wrist_radius: f32,
     pub hem_y: f32,
     pub neck_base_y: f32,
+    pub neck_radius: f32,
+    /// Height of the widest hip ring, where a dress's skirt starts to flare.
+    pub hips_y: f32,
+    pub knee_y: f32,
 }
 
 /// Half-axes of an ellipse with circumference `circ` (cm) and depth/width
@@ -148,12 +166,15 @@ impl Body {
             wrist_radius: 0.017 * h,
             hem_y: 0.5 * h,
             neck_base_y: 0.83 * h,
+            neck_radius: neck,
+            hips_y: 0.52 * h,
+            knee_y: 0.27 * h,
         }
     }
 
     /// The torso's cross-section at height `y`, interpolated smoothly
     /// (Catmull-Rom) between the measurement rings.
-    fn section_at(&self, y: f32) -> (f32, f32) {
+    pub(crate) fn section_at(&self, y: f32) -> (f32, f32) {
         let s = &self.sections;
         let last = s.len() - 1;
         let y = y.clamp(s[0].y, s[last].y);
@@ -207,7 +228,7 @@ impl Body {
         let h = self.height;
         let skin = |_: usize, _: usize| Material::Skin;
         let no_uv = |_: usize, _: usize| [0.0, 0.0];
-        let rows = 40;
+        let rows = 28;
         let pts = self.torso_points(self.torso_bottom(), self.torso_top(), rows);
         let mut mesh = ring_grid(&pts, rows, RING_SEGMENTS, no_uv, skin);
         let head_r = 0.062 * h;
@@ -222,7 +243,7 @@ impl Body {
                 self.wrist * m,
                 |t| capsule_radius(t, self.upper_arm_radius, self.wrist_radius),
                 (0.0, 1.0),
-                24,
+                14,
                 |_| Material::Skin,
             ));
             let hip = Vec3::new(side * 0.045 * h, 0.47 * h, 0.0);
@@ -232,7 +253,7 @@ impl Body {
                 ankle,
                 |t| capsule_radius(t, 0.05 * h, 0.025 * h),
                 (0.0, 1.0),
-                30,
+                16,
                 |_| Material::Skin,
             ));
         }
@@ -275,8 +296,13 @@ pub fn tube(
     let u = dir.any_orthonormal_vector();
     let v = u.cross(dir);
     let mut pts = Vec::with_capacity(rows * RING_SEGMENTS);
+    // Rows bunch up towards the ends (cosine spacing), where capsules
+    // round off; the straight middle needs few.
     let ts: Vec<f32> = (0..rows)
-        .map(|r| range.0 + (range.1 - range.0) * r as f32 / (rows - 1) as f32)
+        .map(|r| {
+            let s = 0.5 - 0.5 * (std::f32::consts::PI * r as f32 / (rows - 1) as f32).cos();
+            range.0 + (range.1 - range.0) * s
+        })
         .collect();
     for &t in &ts {
         let centre = a + (b - a) * t;
@@ -296,7 +322,7 @@ pub fn tube(
 }
 
 pub fn sphere(centre: Vec3, radius: f32) -> Mesh {
-    let rows = 24;
+    let rows = 18;
     let mut pts = Vec::with_capacity(rows * RING_SEGMENTS);
     for r in 0..rows {
         let phi = PI * (r as f32 / (rows - 1) as f32 - 0.5);

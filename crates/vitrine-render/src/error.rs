@@ -17,6 +17,12 @@ pub enum RenderError {
     SizeChart(String),
     #[error("unknown size `{0}` (expected S, M, L, XL or XXL)")]
     UnknownSize(String),
+    #[error("photo: {0}")]
+    Photo(String),
+    #[error("glTF: {0}")]
+    Gltf(String),
+    #[error("could not write the animation: {0}")]
+    Animation(String),
     #[error("could not encode or write the image: {0}")]
     Image(#[from] image::ImageError),
 }

@@ -13,6 +13,17 @@ pub enum Material {
     GarmentFill = 2,
     /// The soft shadow ellipse on the floor.
     Shadow = 3,
+    /// The garment's back panel: the back photo, else the fill colour.
+    GarmentBack = 4,
+    /// Collars, cuffs, hood lining: the fill colour a shade darker, so
+    /// that they read as separate pieces of cloth.
+    Trim = 5,
+}
+
+impl Material {
+    pub fn id(self) -> f32 {
+        self as u32 as f32
+    }
 }
 
 #[repr(C)]
@@ -20,8 +31,13 @@ pub enum Material {
 pub struct Vertex {
     pub position: [f32; 3],
     pub normal: [f32; 3],
+    /// Front and back panels: `[x, v]` with `x` in -1..1 across the panel
+    /// (+1 at the body's right, +x) and `v` 0..1 from the top down; the
+    /// shader mirrors `x` for the back. Elsewhere free for the part's use.
     pub uv: [f32; 2],
     pub material: f32,
+    /// Ambient occlusion, 1 = open sky; baked by `ao::bake`.
+    pub ao: f32,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -39,6 +55,29 @@ impl Mesh {
 
     pub fn triangle_count(&self) -> usize {
         self.indices.len() / 3
+    }
+
+    /// Recomputes smooth normals from the faces (area-weighted).
+    pub fn recompute_normals(&mut self) {
+        let mut normals = vec![Vec3::ZERO; self.vertices.len()];
+        for tri in self.indices.chunks_exact(3) {
+            let [a, b, c] = [tri[0], tri[1], tri[2]].map(|i| i as usize);
+            let p = |i: usize| Vec3::from(self.vertices[i].position);
+            let n = (p(b) - p(a)).cross(p(c) - p(a));
+            for i in [a, b, c] {
+                normals[i] += n;
+            }
+        }
+        for (v, n) in self.vertices.iter_mut().zip(normals) {
+            v.normal = n.normalize_or(Vec3::Y).to_array();
+        }
+    }
+
+    /// Axis-aligned bounds, `None` for an empty mesh.
+    pub fn bounds(&self) -> Option<(Vec3, Vec3)> {
+        let mut it = self.vertices.iter().map(|v| Vec3::from(v.position));
+        let first = it.next()?;
+        Some(it.fold((first, first), |(lo, hi), p| (lo.min(p), hi.max(p))))
     }
 }
 
@@ -77,7 +116,8 @@ pub fn ring_grid(
                 position: points[i].to_array(),
                 normal: normals[i].normalize_or(Vec3::Y).to_array(),
                 uv: uv(r, c),
-                material: material(r, c) as u32 as f32,
+                material: material(r, c).id(),
+                ao: 1.0,
             }
         })
         .collect();

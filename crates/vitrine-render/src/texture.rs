@@ -1,14 +1,64 @@
 //! Preparing the product photo for the garment's front panel.
 
+use std::path::Path;
+
 use image::{imageops::FilterType, Rgba, RgbaImage};
+
+use crate::error::{RenderError, Result};
+
+/// Decodes a product photo (PNG, JPEG or WebP) from a file, saying which
+/// file and why when it cannot.
+pub fn load_photo(path: &Path) -> Result<RgbaImage> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| RenderError::Photo(format!("cannot read {}: {e}", path.display())))?;
+    decode_photo(&bytes).map_err(|e| match e {
+        RenderError::Photo(why) => RenderError::Photo(format!("{}: {why}", path.display())),
+        other => other,
+    })
+}
+
+/// Decodes a product photo from memory.
+pub fn decode_photo(bytes: &[u8]) -> Result<RgbaImage> {
+    image::load_from_memory(bytes)
+        .map(|i| i.to_rgba8())
+        .map_err(|e| {
+            RenderError::Photo(format!(
+                "cannot decode it (PNG, JPEG and WebP are supported): {e}"
+            ))
+        })
+}
 
 /// Longest side the photo keeps on the GPU; a front panel never shows more.
 pub const MAX_TEXTURE_SIDE: u32 = 2048;
 
-/// The photo ready for upload: transparent areas composited over `fill`
-/// (so the cut-out sits on a garment of the fill colour), and scaled down
-/// when larger than `MAX_TEXTURE_SIDE`.
+/// The box around a cut-out's opaque pixels, `None` when the photo has no
+/// transparency to cut by (or nothing opaque).
+fn cutout_box(photo: &RgbaImage) -> Option<(u32, u32, u32, u32)> {
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+    let mut transparent = false;
+    for (x, y, p) in photo.enumerate_pixels() {
+        if p[3] >= 128 {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        } else {
+            transparent = true;
+        }
+    }
+    (transparent && x0 <= x1).then(|| (x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+}
+
+/// The photo ready for upload: cropped to the cut-out (the garment's
+/// projection maps the garment's silhouette box onto it), transparent
+/// areas composited over `fill` (so the cut-out sits on a garment of the
+/// fill colour), and scaled down when larger than `MAX_TEXTURE_SIDE`.
 pub fn prepare_photo(photo: &RgbaImage, fill: [u8; 3]) -> RgbaImage {
+    let cropped;
+    let photo = match cutout_box(photo) {
+        Some((x, y, w, h)) => {
+            cropped = image::imageops::crop_imm(photo, x, y, w, h).to_image();
+            &cropped
+        }
+        None => photo,
+    };
     let (w, h) = photo.dimensions();
     let scaled;
     let src = if w.max(h) > MAX_TEXTURE_SIDE {
@@ -73,9 +123,29 @@ mod tests {
             }
         });
         let out = prepare_photo(&photo, [0, 0, 255]);
-        assert_eq!(out.dimensions(), (MAX_TEXTURE_SIDE, 4));
+        // Cropped to the opaque half (5000 × 20), then scaled to the limit.
+        assert_eq!(out.dimensions(), (MAX_TEXTURE_SIDE, 8));
         assert_eq!(out.get_pixel(10, 1).0, [255, 0, 0, 255]);
-        assert_eq!(out.get_pixel(MAX_TEXTURE_SIDE - 10, 1).0, [0, 0, 255, 255]);
         assert_eq!(dominant_colour(&photo), Some([255, 0, 0]));
+    }
+
+    #[test]
+    fn cutouts_are_cropped_to_the_product_and_holes_take_the_fill() {
+        let photo = RgbaImage::from_fn(100, 80, |x, y| {
+            let product = (20..60).contains(&x) && (10..70).contains(&y);
+            let hole = (30..40).contains(&x) && (30..40).contains(&y);
+            if product && !hole {
+                Rgba([255, 0, 0, 255])
+            } else {
+                Rgba([0, 0, 0, 0])
+            }
+        });
+        let out = prepare_photo(&photo, [0, 0, 255]);
+        assert_eq!(out.dimensions(), (40, 60));
+        assert_eq!(out.get_pixel(0, 0).0, [255, 0, 0, 255]);
+        assert_eq!(out.get_pixel(15, 25).0, [0, 0, 255, 255]);
+        // A photo without transparency is used whole.
+        let plain = RgbaImage::from_pixel(30, 20, Rgba([9, 9, 9, 255]));
+        assert_eq!(prepare_photo(&plain, [0, 0, 0]).dimensions(), (30, 20));
     }
 }

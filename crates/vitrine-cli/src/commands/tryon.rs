@@ -8,7 +8,11 @@ use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use image::RgbaImage;
 use sha2::{Digest, Sha256};
-use vitrine_render::{dominant_colour, BodyType, Garment, Renderer, TryOn, View};
+use vitrine_core::{DataDir, Store};
+use vitrine_render::{
+    decode_photo, dominant_colour, load_mesh, turntable_angles, write_apng, BodyType, Garment,
+    Renderer, SizeChart, TryOn, View,
+};
 
 use super::Context;
 
@@ -16,9 +20,13 @@ use super::Context;
 pub struct TryOnArgs {
     /// The product photo (its stored cut-out is used when it was ingested)
     photo: PathBuf,
-    /// Garment: tshirt
-    #[arg(long, default_value = "tshirt")]
-    garment: Garment,
+    /// Garment: tshirt, hoodie, polo or dress [default: from the product's
+    /// stored category when the photo was ingested, else tshirt]
+    #[arg(long)]
+    garment: Option<Garment>,
+    /// A second photo for the garment's back [default: the fill colour]
+    #[arg(long)]
+    back: Option<PathBuf>,
     /// Size: S, M, L, XL or XXL (assets/size-chart.toml)
     #[arg(long, default_value = "M")]
     size: String,
@@ -41,10 +49,24 @@ pub struct TryOnArgs {
     /// Output size in pixels (square)
     #[arg(long, default_value_t = 1024)]
     px: u32,
-    /// Render N times and print the median frame time
+    /// Render N frames orbiting the figure and print the median frame time
     #[arg(long)]
     bench: Option<usize>,
-    /// Where to write the PNG
+    /// Render N frames over a full turn: numbered PNGs when --out is a
+    /// directory, one animated PNG when it ends in .png
+    #[arg(long)]
+    turntable: Option<usize>,
+    /// Milliseconds each turntable frame shows in an animated PNG
+    #[arg(long, default_value_t = 80)]
+    frame_ms: u16,
+    /// Also write the mannequin and garment as binary glTF (.glb)
+    #[arg(long)]
+    export_gltf: Option<PathBuf>,
+    /// Use this mannequin (.glb or .gltf; its first mesh) instead of the
+    /// generated one; it is scaled to the size's height
+    #[arg(long)]
+    mannequin: Option<PathBuf>,
+    /// Where to write the PNG (a directory for turntable frames)
     #[arg(long)]
     out: PathBuf,
 }
@@ -67,61 +89,161 @@ fn parse_hex(s: &str) -> Result<[u8; 3]> {
     Ok([byte(0)?, byte(2)?, byte(4)?])
 }
 
-/// The photo's cut-out from the store when it was ingested (the store names
-/// cut-outs by the original's sha256), else the photo itself: a photo with
-/// alpha already is a cut-out; without, it is used whole.
-fn load_photo(ctx: &Context, path: &Path) -> Result<RgbaImage> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let sha = hex::encode(Sha256::digest(&bytes));
-    if let Ok(dirs) = ctx.dirs() {
-        let cutout = dirs.cutouts_dir().join(format!("{sha}.png"));
-        if cutout.is_file() {
-            tracing::info!(cutout = %cutout.display(), "using the stored cut-out");
-            return Ok(image::open(&cutout)
-                .with_context(|| format!("cannot decode the stored cut-out {}", cutout.display()))?
-                .to_rgba8());
+/// What the store knows about an ingested photo: its cut-out (the store
+/// names cut-outs by the original's sha256) and the product's category.
+struct Stored {
+    cutout: Option<PathBuf>,
+    category: Option<String>,
+}
+
+async fn stored(dirs: &DataDir, sha: &str) -> Stored {
+    let cutout = Some(dirs.cutouts_dir().join(format!("{sha}.png"))).filter(|p| p.is_file());
+    // Only an existing store is read: a preview must not create one.
+    let mut category = None;
+    if dirs.db_path().is_file() {
+        match Store::open(&dirs.db_path()).await {
+            Ok(store) => {
+                if let Ok(Some(photo)) = store.photo_by_sha(sha).await {
+                    if let Ok(facts) = store.facts(photo.product_id).await {
+                        category = facts
+                            .into_iter()
+                            .find(|f| f.key == "category")
+                            .map(|f| f.value);
+                    }
+                }
+                store.close().await;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot open the store; no stored category"),
         }
     }
-    Ok(image::load_from_memory(&bytes)
-        .with_context(|| format!("{} is not an image this build can decode", path.display()))?
-        .to_rgba8())
+    Stored { cutout, category }
+}
+
+/// The photo's stored cut-out when it was ingested, else the photo itself
+/// (a photo with alpha already is a cut-out; without, it is used whole),
+/// and the stored category if any.
+async fn load_photo(ctx: &Context, path: &Path) -> Result<(RgbaImage, Option<String>)> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let known = match ctx.dirs() {
+        Ok(dirs) => stored(&dirs, &sha).await,
+        Err(_) => Stored {
+            cutout: None,
+            category: None,
+        },
+    };
+    if let Some(cutout) = &known.cutout {
+        tracing::info!(cutout = %cutout.display(), "using the stored cut-out");
+        let img = image::open(cutout)
+            .with_context(|| format!("cannot decode the stored cut-out {}", cutout.display()))?
+            .to_rgba8();
+        return Ok((img, known.category));
+    }
+    let img = decode_photo(&bytes)
+        .with_context(|| format!("{} is not an image this build can decode", path.display()))?;
+    Ok((img, known.category))
 }
 
 pub async fn run(ctx: &Context, args: TryOnArgs) -> Result<()> {
     if !(16..=8192).contains(&args.px) {
         bail!("--px must be between 16 and 8192");
     }
-    let photo = load_photo(ctx, &args.photo)?;
+    let (photo, category) = load_photo(ctx, &args.photo).await?;
+    let back = match &args.back {
+        Some(p) => Some(load_photo(ctx, p).await?.0),
+        None => None,
+    };
     let fill = match &args.fill {
         Some(s) => parse_hex(s)?,
         None => dominant_colour(&photo).unwrap_or([128, 128, 128]),
     };
+    let garment = match args.garment {
+        Some(g) => g,
+        None => {
+            let g = category
+                .as_deref()
+                .and_then(Garment::from_category)
+                .unwrap_or(Garment::TShirt);
+            tracing::info!(category = ?category, garment = g.key(), "garment from the stored category");
+            g
+        }
+    };
     let mut tryon = TryOn::new(&args.size, args.view, fill);
-    tryon.garment = args.garment;
+    tryon.garment = garment;
     tryon.body = parse_body(&args.body)?;
     tryon.azimuth_deg = args.azimuth;
     tryon.distance = args.distance;
+    if let Some(path) = &args.mannequin {
+        tryon.mannequin = Some(load_mesh(path)?);
+    }
+    if let Some(path) = &args.export_gltf {
+        let glb = tryon.export_glb(&SizeChart::builtin()?)?;
+        std::fs::write(path, glb).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("{}", path.display());
+    }
 
     let renderer = Renderer::new_headless()?;
-    let img = tryon.render(&renderer, Some(&photo), args.px)?;
+    let prepared = tryon.prepare(&renderer, Some(&photo), back.as_ref())?;
     if let Some(n) = args.bench.filter(|&n| n > 0) {
+        // Warm-up: the first frame compiles shaders and allocates targets.
+        prepared.frame(&renderer, None, args.px)?;
         let mut ms = Vec::with_capacity(n);
-        for _ in 0..n {
+        for a in turntable_angles(n, args.azimuth.unwrap_or(0.0)) {
             let t = Instant::now();
-            tryon.render(&renderer, Some(&photo), args.px)?;
+            prepared.frame(&renderer, Some(a), args.px)?;
             ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         ms.sort_by(f64::total_cmp);
         println!(
-            "{}x{} on {}: median {:.1} ms over {n} frames",
+            "{}x{} {} on {}: median {:.1} ms over {n} frames orbiting",
             args.px,
             args.px,
+            garment.key(),
             renderer.adapter_name(),
             ms[n / 2]
         );
     }
-    img.save(&args.out)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    match args.turntable.filter(|&n| n > 1) {
+        Some(n) => turntable(&renderer, &prepared, &args, n),
+        None => {
+            let img = prepared.frame(&renderer, None, args.px)?;
+            img.save(&args.out)
+                .with_context(|| format!("cannot write {}", args.out.display()))?;
+            println!("{}", args.out.display());
+            Ok(())
+        }
+    }
+}
+
+fn turntable(
+    renderer: &Renderer,
+    prepared: &vitrine_render::Prepared,
+    args: &TryOnArgs,
+    n: usize,
+) -> Result<()> {
+    let start = args.azimuth.unwrap_or(0.0);
+    let animated = args
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    let mut frames = Vec::with_capacity(if animated { n } else { 0 });
+    if !animated {
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("cannot create {}", args.out.display()))?;
+    }
+    for (i, a) in turntable_angles(n, start).into_iter().enumerate() {
+        let img = prepared.frame(renderer, Some(a), args.px)?;
+        if animated {
+            frames.push(img);
+        } else {
+            let path = args.out.join(format!("frame-{i:03}.png"));
+            img.save(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    if animated {
+        write_apng(&frames, &args.out, args.frame_ms)?;
+    }
     println!("{}", args.out.display());
     Ok(())
 }
