@@ -16,13 +16,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{check_length, extension_in, Path};
 use crate::state::AppState;
 
-type JsonValue = axum::Json<serde_json::Value>;
-
-fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<JsonValue> {
-    serde_json::to_value(v)
-        .map(axum::Json)
-        .map_err(|e| CoreError::Task(e.to_string()).into())
-}
+use super::{to_json, JsonValue};
 
 /// A catalogue upload and the batch's options (text parts).
 #[derive(ToSchema)]

@@ -6,20 +6,13 @@ use axum::Extension;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use vitrine_core::review::{self, DraftFilter, DraftStatus, NewComment};
-use vitrine_core::CoreError;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 
-type JsonValue = axum::Json<serde_json::Value>;
-
-fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<JsonValue> {
-    serde_json::to_value(v)
-        .map(axum::Json)
-        .map_err(|e| CoreError::Task(e.to_string()).into())
-}
+use super::{to_json, JsonValue};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -18,13 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{check_length, extension_in, Json, Path};
 use crate::state::AppState;
 
-type JsonValue = axum::Json<serde_json::Value>;
-
-fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<JsonValue> {
-    serde_json::to_value(v)
-        .map(axum::Json)
-        .map_err(|e| CoreError::Task(e.to_string()).into())
-}
+use super::{to_json, JsonValue};
 
 /// A photo upload: `multipart/form-data` with one `file` part.
 #[derive(ToSchema)]
