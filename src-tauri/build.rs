@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "get_review",
     "diff_versions",
     "review_action",
+    "bulk_review",
     "add_comment",
     "edit_draft",
     "app_info",

@@ -76,6 +76,7 @@ fn main() {
             review_cmds::get_review,
             review_cmds::diff_versions,
             review_cmds::review_action,
+            review_cmds::bulk_review,
             review_cmds::add_comment,
             review_cmds::edit_draft,
             export_cmds::app_info,

@@ -8,7 +8,8 @@ use tauri::State;
 use vitrine_core::audit::AuditRecord;
 use vitrine_core::checks::Finding;
 use vitrine_core::review::{
-    self, Action, Comment, DraftFilter, DraftStatus, NewComment, Profile, VersionDiff,
+    self, Action, BulkAction, Comment, DraftFilter, DraftStatus, NewComment, Outcome, Profile,
+    VersionDiff,
 };
 use vitrine_core::{Draft, DraftSummary, Listing, Store};
 
@@ -188,6 +189,49 @@ async fn act(
         draft,
         overridden: false,
     })
+}
+
+/// Approve or reject the chosen drafts, each on its own: one that is
+/// blocked or in the wrong state is reported in its outcome and the others
+/// go on. No override here: blocking findings are overridden one draft at
+/// a time, with their reason.
+#[tauri::command]
+pub async fn bulk_review(
+    shell: State<'_, Shell>,
+    draft_ids: Vec<i64>,
+    action: String,
+    note: Option<String>,
+) -> CmdResult<Vec<Outcome>> {
+    let studio = shell.studio().await?;
+    bulk(studio.store(), &draft_ids, &action, note.as_deref()).await
+}
+
+async fn bulk(
+    store: &Store,
+    draft_ids: &[i64],
+    action: &str,
+    note: Option<&str>,
+) -> CmdResult<Vec<Outcome>> {
+    let action = match action {
+        "approve" => BulkAction::Approve,
+        "reject" => BulkAction::Reject,
+        other => {
+            return Err(IpcError::bad_request(format!(
+                "no bulk action `{other}`: approve or reject"
+            )))
+        }
+    };
+    if draft_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let actor = actor(store).await?;
+    let filter = DraftFilter {
+        draft_ids: draft_ids.to_vec(),
+        kind: Some("listing".into()),
+        ..DraftFilter::default()
+    };
+    let note = note.filter(|n| !n.trim().is_empty());
+    Ok(review::bulk(store, &actor, action, &filter, note, None).await?)
 }
 
 /// Comment on a field of the draft's current version (`title`,
@@ -418,6 +462,51 @@ mod tests {
         .expect("comment");
         let detail = review_detail(&store, draft.id).await.expect("detail");
         assert_eq!(detail.comments.len(), 1);
+
+        // In bulk: the clean draft is approved, the blocked one reported,
+        // the approved one skipped (approve does not apply to it).
+        let clean = store
+            .create_draft(
+                product,
+                "listing",
+                "en",
+                "generic",
+                &Listing {
+                    title: "Navy cotton hoodie".into(),
+                    ..listing.clone()
+                },
+                &provenance,
+            )
+            .await
+            .expect("draft");
+        let blocked = store
+            .create_draft(product, "listing", "en", "generic", &listing, &provenance)
+            .await
+            .expect("draft");
+        let out = bulk(&store, &[clean.id, blocked.id, draft.id], "approve", None)
+            .await
+            .expect("bulk");
+        assert_eq!(out.len(), 2, "{out:?}");
+        let by_id = |id: i64| out.iter().find(|o| o.draft_id == id).expect("outcome");
+        assert!(by_id(clean.id).ok);
+        assert_eq!(by_id(clean.id).status.as_deref(), Some("approved"));
+        assert!(!by_id(blocked.id).ok);
+        assert_eq!(by_id(blocked.id).code.as_deref(), Some("blocked"));
+        let out = bulk(&store, &[blocked.id], "reject", Some("superlative"))
+            .await
+            .expect("reject");
+        assert_eq!(out[0].status.as_deref(), Some("rejected"));
+        assert!(bulk(&store, &[], "approve", None)
+            .await
+            .expect("nothing")
+            .is_empty());
+        assert_eq!(
+            bulk(&store, &[clean.id], "submit", None)
+                .await
+                .err()
+                .map(|e| e.code),
+            Some("bad_request")
+        );
         store.close().await;
     }
 }

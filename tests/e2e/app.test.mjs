@@ -10,7 +10,8 @@
 // to run script (it must show as text and never run), comment, submit and
 // approve it (overriding blocking findings as the local admin), export it
 // to JSON and read the file; see Settings show the data dir; switch the UI
-// to Chinese and back.
+// to Chinese and the theme to dark, restart and find both kept, then go
+// back to English.
 //
 // Needs a display (run.sh wraps this in xvfb-run) and these variables:
 //   VITRINE_MODELS_DIR  a models dir in which `smollm2-135m` is installed (required)
@@ -90,6 +91,11 @@ async function startApp() {
 
 async function screenshot(driver, name) {
   try {
+    // Let the page paint what it just changed (WebKitWebDriver otherwise
+    // can capture the frame before a scroll or an update).
+    await driver.executeAsyncScript(
+      "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 150)));",
+    );
     // A screenshot must never hang the test (WebKitWebDriver can, under some renderers).
     const png = await Promise.race([
       driver.takeScreenshot(),
@@ -376,7 +382,7 @@ const XSS_TITLE = 'Navy hoodie <img src=x onerror="window.__xss=1"> <script>wind
 
 test("review, edit, approve and export the draft; Settings; Chinese and back", { timeout: 240_000 }, async () => {
   assert.ok(generatedTitle, "the first test did not generate a draft");
-  const driver = await startApp();
+  let driver = await startApp();
   try {
     // The review queue lists the generated draft; open it.
     await driver.findElement(sel("nav-review")).click();
@@ -411,11 +417,12 @@ test("review, edit, approve and export the draft; Settings; Chinese and back", {
     await scrollTo(driver, await driver.findElement(sel("review-diff")));
     await screenshot(driver, "08-review-edited");
 
-    // A comment on the title.
-    await driver.findElement(sel("review-comment-body-input")).sendKeys("Title checked by hand.");
+    // A comment on the title, itself carrying a payload: shown as written.
+    const note = "Title checked by hand <img src=x onerror=\"window.__xss=3\">";
+    await driver.findElement(sel("review-comment-body-input")).sendKeys(note);
     await driver.findElement(sel("review-comment-add")).click();
     const comment = await waitFor(driver, "the comment", UI_TIMEOUT_MS, () => textOf(driver, "review-comment-body"));
-    assert.equal(comment, "Title checked by hand.");
+    assert.equal(comment, note);
 
     // Submit, then approve (as the local admin, overriding blocking findings if the checks raise any).
     await driver.findElement(sel("review-action-submit")).click();
@@ -477,13 +484,34 @@ test("review, edit, approve and export the draft; Settings; Chinese and back", {
     });
     await scrollTo(driver);
     await screenshot(driver, "13-review-zh");
-    await choose(driver, "ui-language", "en");
-    await waitFor(driver, "the English labels", UI_TIMEOUT_MS, async () => (await textOf(driver, "nav-review")) === "Review queue");
-
     const flag = await driver.executeScript("return window.__xss === undefined ? null : window.__xss");
     assert.equal(flag, null, "the script in the draft's title ran");
+
+    // The dark theme, from Settings.
+    await driver.findElement(sel("nav-settings")).click();
+    await choose(driver, "settings-theme", "dark");
+    assert.equal(await driver.executeScript("return document.documentElement.dataset.theme"), "dark");
+    await driver.findElement(sel("nav-review")).click();
   } catch (err) {
     await screenshot(driver, "failure-review");
+    throw err;
+  } finally {
+    await driver.quit();
+  }
+
+  // Language, theme and screen survive a restart; then back to English.
+  driver = await startApp();
+  try {
+    assert.equal(await textOf(driver, "nav-review"), "审核队列");
+    assert.equal(await driver.executeScript("return document.documentElement.dataset.theme"), "dark");
+    assert.equal(await driver.findElement(sel("nav-review")).getAttribute("aria-current"), "page");
+    await waitFor(driver, "the queue after a restart", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("review-item"))).length > 0);
+    await screenshot(driver, "14-restarted-zh-dark");
+    await choose(driver, "ui-language", "en");
+    await waitFor(driver, "the English labels", UI_TIMEOUT_MS, async () => (await textOf(driver, "nav-review")) === "Review queue");
+    assert.equal(await driver.executeScript("return document.documentElement.lang"), "en");
+  } catch (err) {
+    await screenshot(driver, "failure-review-restart");
     throw err;
   } finally {
     await driver.quit();

@@ -8,6 +8,7 @@ import { toIpcError } from "./errors";
 import type {
   ActionOutcome,
   AppInfo,
+  BulkOutcome,
   Comment,
   Draft,
   DraftSummary,
@@ -66,6 +67,9 @@ export const api = {
   diffVersions: (draftId: number, from: number, to: number) => call<VersionDiff>("diff_versions", { draftId, from, to }),
   reviewAction: (draftId: number, action: ReviewAction, note: string | null, overrideReason: string | null) =>
     call<ActionOutcome>("review_action", { draftId, action, note, overrideReason }),
+  /** Approve or reject several drafts, each on its own; no override. */
+  bulkReview: (draftIds: number[], action: "approve" | "reject", note: string | null) =>
+    call<BulkOutcome[]>("bulk_review", { draftIds, action, note }),
   addComment: (draftId: number, field: string, body: string) => call<Comment>("add_comment", { draftId, field, body }),
   /** A new version with this text (the listing's other fields are kept). */
   editDraft: (draftId: number, listing: Listing) => call<Draft>("edit_draft", { draftId, listing }),

@@ -313,3 +313,13 @@ export interface AppInfo {
   profile: Profile;
   version: string;
 }
+
+/** vitrine_core::review::Outcome: what became of one draft in a bulk action. */
+export interface BulkOutcome {
+  draft_id: number;
+  ok: boolean;
+  status?: string;
+  code?: string;
+  error?: string;
+  overridden: boolean;
+}

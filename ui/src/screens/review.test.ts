@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { extensionOf, followsDefault, parsePrefs, renderReport } from "./export";
+import { renderBulkResult } from "./reviewRender";
 import { auditNote, defaultDiffRange, editedListing, listingFields, parseKeywords, parseLines, renderComments, renderDiff, renderHistory, renderQueueItem } from "./reviewRender";
 import type { AuditRecord, Comment, DraftSummary, Listing } from "../types";
 
@@ -64,6 +65,28 @@ describe("review screen", () => {
     expect(history.querySelector("img, script")).toBeNull();
     expect(auditNote({ note: "n" })).toBe("n");
     expect(auditNote(null)).toBeNull();
+  });
+});
+
+describe("bulk actions", () => {
+  it("says what changed and lists what did not, as text", () => {
+    const node = renderBulkResult([
+      { draft_id: 1, ok: true, status: "approved", overridden: false },
+      { draft_id: 2, ok: false, code: "blocked", error: evil, overridden: false },
+    ]);
+    expect(node.querySelector("p")?.textContent).toBe("1 done, 1 not changed.");
+    const failures = node.querySelectorAll('[data-testid="review-bulk-failure"]');
+    expect(failures.length).toBe(1);
+    expect(failures[0]?.getAttribute("data-code")).toBe("blocked");
+    expect(failures[0]?.textContent).toBe(`#2: ${evil}`);
+    expect(node.querySelector("img, script")).toBeNull();
+  });
+
+  it("gives every queue row a labelled checkbox", () => {
+    const d = { id: 9, product_id: 1, kind: "listing", lang: "en", marketplace: "generic", status: "draft", current_version: 1, title: "T", created_at: "", updated_at: "" };
+    const box = renderQueueItem(d, false, true).querySelector<HTMLInputElement>('[data-testid="review-select"]');
+    expect(box?.checked).toBe(true);
+    expect(box?.getAttribute("aria-label")).toBe("Select draft #9");
   });
 });
 

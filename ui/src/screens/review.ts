@@ -13,6 +13,7 @@ import {
   defaultDiffRange,
   editedListing,
   listingFields,
+  renderBulkResult,
   renderComments,
   renderDiff,
   renderHistory,
@@ -22,7 +23,7 @@ import {
 
 type Backend = Pick<
   typeof Api,
-  "listDrafts" | "getReview" | "diffVersions" | "reviewAction" | "addComment" | "editDraft"
+  "listDrafts" | "getReview" | "diffVersions" | "reviewAction" | "bulkReview" | "addComment" | "editDraft"
 >;
 
 const ACTIONS: readonly ReviewAction[] = ["submit", "approve", "request_changes", "reject", "reopen"];
@@ -47,6 +48,12 @@ export class ReviewScreen {
   private selected: number | null = null;
   private current: ReviewDetail | null = null;
   private editing = false;
+  /** Drafts ticked for a bulk action. */
+  private readonly chosen = new Set<number>();
+  private readonly selectAll = el("input", { testid: "review-select-all", attrs: { type: "checkbox", id: "review-select-all" } });
+  private readonly bulkApprove = el("button", { class: "ghost small", testid: "review-bulk-approve", attrs: { type: "button" } });
+  private readonly bulkReject = el("button", { class: "ghost small", testid: "review-bulk-reject", attrs: { type: "button" } });
+  private readonly bulkResult = el("div", { class: "bulk-slot", attrs: { "aria-live": "polite" } });
 
   constructor(
     private readonly backend: Backend,
@@ -72,6 +79,30 @@ export class ReviewScreen {
     setText(refresh, "review.refresh");
     refresh.addEventListener("click", () => void this.refresh());
     setAttrText(this.list, "aria-label", "review.list");
+    setText(this.bulkApprove, "review.bulkApprove");
+    setText(this.bulkReject, "review.bulkReject");
+    this.bulkApprove.addEventListener("click", () => void this.bulk("approve"));
+    this.bulkReject.addEventListener("click", () => void this.bulk("reject"));
+    this.selectAll.addEventListener("change", () => {
+      this.chosen.clear();
+      if (this.selectAll.checked) for (const d of this.drafts) this.chosen.add(d.id);
+      this.renderList();
+    });
+    this.list.addEventListener("change", (ev) => {
+      const box = ev.target as HTMLInputElement | null;
+      const id = Number(box?.dataset.draftId);
+      if (!box || !Number.isFinite(id) || box.dataset.testid !== "review-select") return;
+      if (box.checked) this.chosen.add(id);
+      else this.chosen.delete(id);
+      this.updateBulk();
+    });
+    const bulkBar = el(
+      "div",
+      { class: "bulk-bar" },
+      el("span", { class: "field checkbox" }, this.selectAll, setText(el("label", { attrs: { for: "review-select-all" } }), "review.selectAll")),
+      this.bulkApprove,
+      this.bulkReject,
+    );
 
     this.view = el(
       "section",
@@ -79,7 +110,7 @@ export class ReviewScreen {
       setText(el("h2", { attrs: { id: "review-heading" } }), "review.title"),
       el("div", { class: "toolbar" }, field("review.filter", this.filter, "review-filter"), refresh),
       this.status,
-      el("div", { class: "review-layout" }, el("div", { class: "queue-pane" }, this.list), this.detail),
+      el("div", { class: "review-layout" }, el("div", { class: "queue-pane" }, bulkBar, this.bulkResult, this.list), this.detail),
     );
     this.renderDetail();
   }
@@ -105,6 +136,8 @@ export class ReviewScreen {
     try {
       const status = this.filter.value === "all" ? null : this.filter.value;
       this.drafts = await this.backend.listDrafts(status);
+      const shown = new Set(this.drafts.map((d) => d.id));
+      for (const id of [...this.chosen]) if (!shown.has(id)) this.chosen.delete(id);
       this.renderList();
       if (this.selected !== null) await this.open(this.selected);
     } catch (err) {
@@ -112,14 +145,39 @@ export class ReviewScreen {
     }
   }
 
+  private updateBulk(): void {
+    const none = this.chosen.size === 0;
+    this.bulkApprove.disabled = none;
+    this.bulkReject.disabled = none;
+    this.selectAll.checked = this.drafts.length > 0 && this.chosen.size === this.drafts.length;
+  }
+
+  private async bulk(action: "approve" | "reject"): Promise<void> {
+    const ids = [...this.chosen];
+    if (ids.length === 0) return;
+    this.bulkApprove.disabled = true;
+    this.bulkReject.disabled = true;
+    try {
+      const outcomes = await this.backend.bulkReview(ids, action, null);
+      replaceChildren(this.bulkResult, renderBulkResult(outcomes));
+      this.chosen.clear();
+      await this.refresh();
+    } catch (err) {
+      this.onError(err);
+    } finally {
+      this.updateBulk();
+    }
+  }
+
   private renderList(): void {
+    this.updateBulk();
     replaceChildren(this.list);
     if (this.drafts.length === 0) {
       this.list.appendChild(el("li", { class: "empty", testid: "review-empty" }, t("review.empty")));
       return;
     }
     for (const d of this.drafts) {
-      const item = renderQueueItem(d, d.id === this.selected);
+      const item = renderQueueItem(d, d.id === this.selected, this.chosen.has(d.id));
       item.querySelector("button")?.addEventListener("click", () => {
         setText(this.status, null);
         this.editing = false;
@@ -165,7 +223,7 @@ export class ReviewScreen {
           " ",
           t("review.meta", { id: draft.id, product: draft.product_id, lang: draft.lang, marketplace: draft.marketplace, version: version?.version ?? 0 }),
         ),
-        el("p", { class: "hint" }, t("review.actingAs", { name: d.actor.name, role: d.actor.role })),
+        el("p", { class: "hint" }, t("review.actingAs", { name: d.actor.name, role: t(`role.${d.actor.role}`) })),
       ),
       this.actionsForm(d, blocking),
       el("h4", {}, t("review.fields")),

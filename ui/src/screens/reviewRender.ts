@@ -5,7 +5,7 @@
 import { el } from "../dom";
 import { t } from "../i18n";
 import { statusText } from "../render";
-import type { AuditRecord, Comment, DiffChunk, DraftSummary, Listing, VersionDiff } from "../types";
+import type { AuditRecord, BulkOutcome, Comment, DiffChunk, DraftSummary, Listing, VersionDiff } from "../types";
 
 /** The fields of a listing a comment can be anchored to, named as the core names them. */
 export function listingFields(listing: Listing): string[] {
@@ -62,10 +62,15 @@ export function renderStatusBadge(status: string): HTMLElement {
   );
 }
 
-export function renderQueueItem(d: DraftSummary, selected: boolean): HTMLLIElement {
+export function renderQueueItem(d: DraftSummary, selected: boolean, checked = false): HTMLLIElement {
   return el(
     "li",
-    {},
+    { class: "queue-row" },
+    el("input", {
+      class: "queue-check",
+      testid: "review-select",
+      attrs: { type: "checkbox", "data-draft-id": d.id, checked, "aria-label": t("review.selectDraft", { id: d.id }) },
+    }),
     el(
       "button",
       {
@@ -150,4 +155,23 @@ export function renderHistory(history: AuditRecord[]): HTMLElement {
     );
   }
   return list;
+}
+
+/** A bulk action's outcomes in a line, then one line per draft it did not change. */
+export function renderBulkResult(outcomes: BulkOutcome[]): HTMLElement {
+  const failed = outcomes.filter((o) => !o.ok);
+  return el(
+    "div",
+    { class: "bulk-result", testid: "review-bulk-result" },
+    el("p", {}, t("review.bulkDone", { done: outcomes.length - failed.length, failed: failed.length })),
+    failed.length > 0
+      ? el(
+          "ul",
+          { class: "bulk-failures" },
+          ...failed.map((o) =>
+            el("li", { testid: "review-bulk-failure", attrs: { "data-draft-id": o.draft_id, "data-code": o.code ?? null } }, t("review.bulkFailed", { id: o.draft_id, error: o.error ?? o.code ?? "" })),
+          ),
+        )
+      : null,
+  );
 }

@@ -25,7 +25,7 @@ export function renderInfo(info: AppInfo): HTMLElement {
     ...row("settings.dataDir", info.data_dir, "settings-data-dir"),
     ...row("settings.modelsDir", info.models_dir, "settings-models-dir"),
     ...row("settings.exportsDir", info.exports_dir, "settings-exports-dir"),
-    ...row("settings.profile", `${info.profile.name} (${info.profile.role})`, "settings-profile"),
+    ...row("settings.profile", `${info.profile.name} (${t(`role.${info.profile.role}`)})`, "settings-profile"),
     ...row("settings.version", info.version, "settings-version"),
   );
 }
