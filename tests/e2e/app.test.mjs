@@ -31,7 +31,7 @@ import { dirname, join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Builder, By, Capabilities, until } from "selenium-webdriver";
+import { Builder, By, Capabilities, Key, until } from "selenium-webdriver";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..");
@@ -384,6 +384,13 @@ test("review, edit, approve and export the draft; Settings; Chinese and back", {
   assert.ok(generatedTitle, "the first test did not generate a draft");
   let driver = await startApp();
   try {
+    // The library's search narrows the product list.
+    const search = await driver.findElement(sel("product-search"));
+    await search.sendKeys("no such product");
+    await waitFor(driver, "the no-match line", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-no-match"))).length > 0);
+    await search.sendKeys(Key.chord(Key.CONTROL, "a"), Key.BACK_SPACE);
+    await waitFor(driver, "the product again", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-item"))).length > 0);
+
     // The review queue lists the generated draft; open it.
     await driver.findElement(sel("nav-review")).click();
     const item = await waitFor(driver, "the draft in the review queue", UI_TIMEOUT_MS, async () => {

@@ -1,7 +1,7 @@
 import "./styles.css";
 import { api } from "./api";
 import { append, el, replaceChildren, setAttr } from "./dom";
-import { isCancelled, toIpcError } from "./errors";
+import { errorTitle, isCancelled, toIpcError } from "./errors";
 import { FactsPanel } from "./factsPanel";
 import { applyTranslations, initLocale, isLocale, type Key, type Locale, onLocaleChange, setAttrText, setLocale, setText, t } from "./i18n";
 import { Nav } from "./nav";
@@ -9,7 +9,7 @@ import { ExportScreen } from "./screens/export";
 import { ReviewScreen } from "./screens/review";
 import { languageOptions, SettingsScreen } from "./screens/settings";
 import { applyTheme, loadTheme } from "./theme";
-import { renderDraft, renderDraftItem, renderModelOptions, renderProductItem } from "./render";
+import { matchesProduct, renderDraft, renderDraftItem, renderModelOptions, renderProductItem } from "./render";
 import { StreamView } from "./stream";
 import type { Draft, IngestOutcome, IpcError, Lang, Marketplace, ModelStatus, ProductDetail, ProductSummary } from "./types";
 
@@ -32,13 +32,14 @@ const thumbCache = new Map<string, string>();
 
 // ---------------------------------------------------------------- layout
 
+const errorTitleLine = el("p", { class: "error-title", testid: "error-title" });
 const errorMessage = el("p", { class: "error-message", testid: "error-message" });
 const errorCode = el("p", { class: "error-code", testid: "error-code" });
 const errorDismiss = setText(el("button", { class: "ghost", testid: "error-dismiss", attrs: { type: "button" } }), "error.dismiss");
 const errorBanner = el(
   "div",
   { class: "error-banner", testid: "error-banner", attrs: { role: "alert", hidden: true } },
-  el("div", {}, errorMessage, errorCode),
+  el("div", {}, errorTitleLine, errorMessage, errorCode),
   errorDismiss,
 );
 
@@ -63,12 +64,19 @@ const dropZone = setAttrText(
   "library.addPhotos",
 );
 
+const productSearch = setAttrText(
+  setAttrText(el("input", { class: "search", testid: "product-search", attrs: { type: "search", autocomplete: "off" } }), "placeholder", "library.search"),
+  "aria-label",
+  "library.search",
+);
+productSearch.addEventListener("input", () => renderProducts());
 const productList = setAttrText(el("ul", { class: "product-list", testid: "product-list" }), "aria-label", "library.products");
 const sidebar = el(
   "aside",
   { class: "sidebar" },
   dropZone,
   setText(el("h2", { attrs: { id: "products-heading" } }), "library.products"),
+  productSearch,
   productList,
 );
 
@@ -229,6 +237,7 @@ function field(label: Key, control: HTMLSelectElement): HTMLElement {
 function showError(err: unknown): void {
   const e: IpcError = toIpcError(err);
   console.error(`[${e.code}] ${e.message}`, e.details);
+  setText(errorTitleLine, errorTitle(e.code));
   errorMessage.textContent = e.message;
   errorCode.textContent = `(${e.code})`;
   errorBanner.hidden = false;
@@ -236,6 +245,7 @@ function showError(err: unknown): void {
 
 function clearError(): void {
   errorBanner.hidden = true;
+  setText(errorTitleLine, null);
   errorMessage.textContent = "";
   errorCode.textContent = "";
 }
@@ -251,7 +261,12 @@ function renderProducts(): void {
     productList.appendChild(el("li", { class: "empty" }, t("library.noProducts")));
     return;
   }
-  for (const p of state.products) {
+  const shown = state.products.filter((p) => matchesProduct(p, productSearch.value));
+  if (shown.length === 0) {
+    productList.appendChild(el("li", { class: "empty", testid: "product-no-match" }, t("library.noMatch", { q: productSearch.value.trim() })));
+    return;
+  }
+  for (const p of shown) {
     const item = renderProductItem(p, p.id === selected);
     item.querySelector("button")?.addEventListener("click", () => void openProduct(p.id));
     productList.appendChild(item);

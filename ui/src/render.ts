@@ -325,6 +325,13 @@ export function renderFindings(findings: Finding[]): HTMLElement {
   );
 }
 
+/** Whether a product matches the library's search: its name (any case) or its number. */
+export function matchesProduct(p: ProductSummary, query: string): boolean {
+  const q = query.trim().toLowerCase();
+  if (!q) return true;
+  return p.name.toLowerCase().includes(q) || `#${p.id}` === q || String(p.id) === q;
+}
+
 export function renderProductItem(p: ProductSummary, selected: boolean): HTMLLIElement {
   const drafts = plural(p.draft_count, "product.drafts.one", "product.drafts.other");
   return el(
