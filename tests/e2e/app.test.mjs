@@ -512,7 +512,10 @@ test("review, edit, approve and export the draft; Settings; Chinese and back", {
     assert.equal(await textOf(driver, "nav-review"), "审核队列");
     assert.equal(await driver.executeScript("return document.documentElement.dataset.theme"), "dark");
     assert.equal(await driver.findElement(sel("nav-review")).getAttribute("aria-current"), "page");
-    await waitFor(driver, "the queue after a restart", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("review-item"))).length > 0);
+    const again = await waitFor(driver, "the queue after a restart", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("review-item")))[0]);
+    await again.click();
+    await waitFor(driver, "the draft after a restart", UI_TIMEOUT_MS, async () => (await textOf(driver, "review-title")) === XSS_TITLE);
+    await scrollTo(driver, await driver.findElement(sel("draft-findings")));
     await screenshot(driver, "14-restarted-zh-dark");
     await choose(driver, "ui-language", "en");
     await waitFor(driver, "the English labels", UI_TIMEOUT_MS, async () => (await textOf(driver, "nav-review")) === "Review queue");

@@ -129,7 +129,8 @@ export class ReviewScreen {
   relabel(): void {
     this.fillFilter();
     this.renderList();
-    this.renderDetail();
+    // An open editor keeps what the user typed; it is relabelled when it closes.
+    if (!this.editing) this.renderDetail();
   }
 
   async refresh(): Promise<void> {
