@@ -13,6 +13,16 @@ const COMMANDS: &[&str] = &[
     "ingest_photo_bytes",
     "generate_listing",
     "cancel_generation",
+    "list_drafts",
+    "get_review",
+    "diff_versions",
+    "review_action",
+    "bulk_review",
+    "add_comment",
+    "edit_draft",
+    "app_info",
+    "default_export_path",
+    "export_listings",
 ];
 
 fn main() {

@@ -6,7 +6,9 @@
 
 mod commands;
 mod error;
+mod export_cmds;
 mod fact_options;
+mod review_cmds;
 mod state;
 
 use tauri::{DragDropEvent, Manager, WebviewEvent, WindowEvent};
@@ -70,6 +72,16 @@ fn main() {
             commands::ingest_photo_bytes,
             commands::generate_listing,
             commands::cancel_generation,
+            review_cmds::list_drafts,
+            review_cmds::get_review,
+            review_cmds::diff_versions,
+            review_cmds::review_action,
+            review_cmds::bulk_review,
+            review_cmds::add_comment,
+            review_cmds::edit_draft,
+            export_cmds::app_info,
+            export_cmds::default_export_path,
+            export_cmds::export_listings,
         ])
         .run(tauri::generate_context!());
 

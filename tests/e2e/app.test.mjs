@@ -6,6 +6,12 @@
 // thumbnail and a colour fact, set the category with the facts editor and
 // see it marked as the user's, pick the tiny model, generate a listing, then
 // quit, start the app again on the same data dir and find the same draft.
+// Then, in the review queue: edit the draft's title to a string that tries
+// to run script (it must show as text and never run), comment, submit and
+// approve it (overriding blocking findings as the local admin), export it
+// to JSON and read the file; see Settings show the data dir; switch the UI
+// to Chinese and the theme to dark, restart and find both kept, then go
+// back to English.
 //
 // Needs a display (run.sh wraps this in xvfb-run) and these variables:
 //   VITRINE_MODELS_DIR  a models dir in which `smollm2-135m` is installed (required)
@@ -25,7 +31,7 @@ import { dirname, join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Builder, By, Capabilities, until } from "selenium-webdriver";
+import { Builder, By, Capabilities, Key, until } from "selenium-webdriver";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..");
@@ -49,6 +55,8 @@ let badFile;
 let tauriDriver;
 let driverExited = false;
 let driverLog = "";
+/** The listing title the first test generated. */
+let generatedTitle;
 
 function log(msg) {
   process.stdout.write(`# ${msg}\n`);
@@ -83,6 +91,11 @@ async function startApp() {
 
 async function screenshot(driver, name) {
   try {
+    // Let the page paint what it just changed (WebKitWebDriver otherwise
+    // can capture the frame before a scroll or an update).
+    await driver.executeAsyncScript(
+      "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 150)));",
+    );
     // A screenshot must never hang the test (WebKitWebDriver can, under some renderers).
     const png = await Promise.race([
       driver.takeScreenshot(),
@@ -187,8 +200,16 @@ before(async () => {
 
   // The app inherits tauri-driver's environment (through WebKitWebDriver):
   // that is how it gets its data and models dirs.
+  // XDG_DATA_HOME/XDG_CACHE_HOME: the webview keeps its localStorage (UI
+  // language, last screen, theme) there, so each run starts afresh.
   tauriDriver = spawn(driverBin, ["--port", String(port), "--native-port", String(port + 1)], {
-    env: { ...process.env, VITRINE_DATA_DIR: dataDir, VITRINE_MODELS_DIR: resolve(modelsDir) },
+    env: {
+      ...process.env,
+      VITRINE_DATA_DIR: dataDir,
+      VITRINE_MODELS_DIR: resolve(modelsDir),
+      XDG_DATA_HOME: join(dataDir, "xdg-data"),
+      XDG_CACHE_HOME: join(dataDir, "xdg-cache"),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const keep = (chunk) => {
@@ -295,6 +316,7 @@ test("choose a photo, generate a listing, and find the draft again after a resta
     await screenshot(driver, "03-streaming");
 
     title = await waitFor(driver, "the listing title", generateTimeoutMs, () => textOf(driver, "listing-title"));
+    generatedTitle = title;
     log(`listing title: ${title}`);
     const bullets = await driver.findElements(sel("listing-bullet"));
     assert.ok(bullets.length > 0, "the listing has no bullet points");
@@ -325,6 +347,181 @@ test("choose a photo, generate a listing, and find the draft again after a resta
     await screenshot(driver, "06-draft-after-restart");
   } catch (err) {
     await screenshot(driver, "failure-after-restart");
+    throw err;
+  } finally {
+    await driver.quit();
+  }
+});
+
+/** Scroll the page (or an element into view) before a screenshot for the user guide. */
+async function scrollTo(driver, element) {
+  if (element) await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' })", element);
+  else await driver.executeScript("window.scrollTo(0, 0)");
+}
+
+/** A select's option, chosen the way a user does. */
+async function choose(driver, testid, value) {
+  await driver.findElement(By.css(`[data-testid="${testid}"] option[value="${value}"]`)).click();
+}
+
+/** The status badge of the draft open in the review screen. */
+async function reviewStatus(driver) {
+  const found = await driver.findElements(By.css('[data-testid="review-detail"] [data-testid="review-status"]'));
+  return found.length ? found[0].getAttribute("data-status") : null;
+}
+
+/** Strings anywhere in a parsed JSON value. */
+function stringsIn(value, out = []) {
+  if (typeof value === "string") out.push(value);
+  else if (Array.isArray(value)) for (const v of value) stringsIn(v, out);
+  else if (value && typeof value === "object") for (const v of Object.values(value)) stringsIn(v, out);
+  return out;
+}
+
+const XSS_TITLE = 'Navy hoodie <img src=x onerror="window.__xss=1"> <script>window.__xss=2</script>';
+
+test("review, edit, approve and export the draft; Settings; Chinese and back", { timeout: 240_000 }, async () => {
+  assert.ok(generatedTitle, "the first test did not generate a draft");
+  let driver = await startApp();
+  try {
+    // The library's search narrows the product list.
+    const search = await driver.findElement(sel("product-search"));
+    await search.sendKeys("no such product");
+    await waitFor(driver, "the no-match line", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-no-match"))).length > 0);
+    await search.sendKeys(Key.chord(Key.CONTROL, "a"), Key.BACK_SPACE);
+    await waitFor(driver, "the product again", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-item"))).length > 0);
+
+    // The review queue lists the generated draft; open it.
+    await driver.findElement(sel("nav-review")).click();
+    const item = await waitFor(driver, "the draft in the review queue", UI_TIMEOUT_MS, async () => {
+      const items = await driver.findElements(sel("review-item"));
+      return items[0];
+    });
+    assert.equal(await item.getAttribute("data-status"), "draft");
+    await item.click();
+    const shown = await waitFor(driver, "the draft's title in the review screen", UI_TIMEOUT_MS, () => textOf(driver, "review-title"));
+    assert.equal(shown, generatedTitle);
+    await screenshot(driver, "07-review");
+
+    // Edit the title to markup that tries to run script: a new version,
+    // shown as literal text; the payload never runs.
+    await driver.findElement(sel("review-edit")).click();
+    const titleInput = await driver.findElement(sel("review-edit-title"));
+    await titleInput.clear();
+    await titleInput.sendKeys(XSS_TITLE);
+    await driver.findElement(sel("review-edit-save")).click();
+    await waitFor(driver, "the edited title", UI_TIMEOUT_MS, async () => (await textOf(driver, "review-title")) === XSS_TITLE);
+    await waitFor(driver, "the diff of versions 1 and 2", UI_TIMEOUT_MS, async () => {
+      const diffs = await driver.findElements(By.css('[data-testid="review-diff"][data-from="1"][data-to="2"] ins'));
+      return diffs.length > 0;
+    });
+    const injected = await driver.executeScript(
+      "return { flag: window.__xss === undefined ? null : window.__xss, imgs: document.querySelectorAll('img[src=\"x\"]').length, scripts: document.querySelectorAll('main script').length };",
+    );
+    assert.deepEqual(injected, { flag: null, imgs: 0, scripts: 0 }, "markup in a draft's title was interpreted");
+    const listed = await driver.findElement(By.css('[data-testid="review-item"] [data-testid="review-item-title"]')).getText();
+    assert.equal(listed.trim(), XSS_TITLE);
+    await scrollTo(driver, await driver.findElement(sel("review-diff")));
+    await screenshot(driver, "08-review-edited");
+
+    // A comment on the title, itself carrying a payload: shown as written.
+    const note = "Title checked by hand <img src=x onerror=\"window.__xss=3\">";
+    await driver.findElement(sel("review-comment-body-input")).sendKeys(note);
+    await driver.findElement(sel("review-comment-add")).click();
+    const comment = await waitFor(driver, "the comment", UI_TIMEOUT_MS, () => textOf(driver, "review-comment-body"));
+    assert.equal(comment, note);
+
+    // Submit, then approve (as the local admin, overriding blocking findings if the checks raise any).
+    await driver.findElement(sel("review-action-submit")).click();
+    await waitFor(driver, "the draft in review", UI_TIMEOUT_MS, async () => (await reviewStatus(driver)) === "in_review");
+    const override = await driver.findElements(sel("review-override"));
+    if (override.length > 0) {
+      log("blocking findings stand: approving with an override reason");
+      await override[0].sendKeys("Reviewed by the e2e test");
+    }
+    await driver.findElement(sel("review-action-approve")).click();
+    await waitFor(driver, "the approved draft", UI_TIMEOUT_MS, async () => (await reviewStatus(driver)) === "approved");
+    const history = await driver.findElements(By.css('[data-testid="review-history-item"]'));
+    const actions = await Promise.all(history.map((h) => h.getAttribute("data-action")));
+    log(`audit trail: ${actions.join(", ")}`);
+    for (const a of ["edit", "comment", "submit", "approve"]) assert.ok(actions.includes(a), `no ${a} in the audit trail`);
+    await scrollTo(driver);
+    await screenshot(driver, "09-review-approved");
+
+    // Export the approved listing as JSON to a path of our choosing, and read it back.
+    await driver.findElement(sel("nav-export")).click();
+    await choose(driver, "export-format", "json");
+    await choose(driver, "export-lang", "en");
+    await waitFor(driver, "the default JSON path", UI_TIMEOUT_MS, async () =>
+      (await driver.findElement(sel("export-path")).getAttribute("value")).endsWith(".json"),
+    );
+    const out = join(inputDir, "listings.json");
+    const pathInput = await driver.findElement(sel("export-path"));
+    await pathInput.clear();
+    await pathInput.sendKeys(out);
+    await driver.findElement(sel("export-run")).click();
+    const written = await waitFor(driver, "the export summary", UI_TIMEOUT_MS, () => textOf(driver, "export-result-path"));
+    assert.equal(written, out);
+    log(`export: ${await textOf(driver, "export-result-summary")}`);
+    const exported = JSON.parse(readFileSync(out, "utf8"));
+    assert.ok(stringsIn(exported).includes(XSS_TITLE), `the export does not hold the draft's title: ${JSON.stringify(exported).slice(0, 400)}`);
+    await screenshot(driver, "10-export");
+
+    // The exported draft is marked so in the queue.
+    await driver.findElement(sel("nav-review")).click();
+    await waitFor(driver, "the exported state", UI_TIMEOUT_MS, async () => (await reviewStatus(driver)) === "exported");
+
+    // Settings show where the data lives.
+    await driver.findElement(sel("nav-settings")).click();
+    const shownDir = await waitFor(driver, "the data dir", UI_TIMEOUT_MS, () => textOf(driver, "settings-data-dir"));
+    assert.ok(shownDir.endsWith(dataDir.split("/").pop()), `Settings show ${shownDir}, not ${dataDir}`);
+    await screenshot(driver, "11-settings");
+
+    // Chinese, at run time, from the header; then back to English.
+    assert.equal(await textOf(driver, "nav-review"), "Review queue");
+    await choose(driver, "ui-language", "zh-CN");
+    await waitFor(driver, "the Chinese labels", UI_TIMEOUT_MS, async () => (await textOf(driver, "nav-review")) === "审核队列");
+    assert.equal(await textOf(driver, "nav-library"), "商品库");
+    assert.equal(await driver.executeScript("return document.documentElement.lang"), "zh-CN");
+    await screenshot(driver, "12-settings-zh");
+    await driver.findElement(sel("nav-review")).click();
+    await waitFor(driver, "the Chinese status", UI_TIMEOUT_MS, async () => {
+      const badge = await driver.findElements(By.css('[data-testid="review-detail"] [data-testid="review-status"]'));
+      return badge.length > 0 && (await badge[0].getText()) === "已导出";
+    });
+    await scrollTo(driver);
+    await screenshot(driver, "13-review-zh");
+    const flag = await driver.executeScript("return window.__xss === undefined ? null : window.__xss");
+    assert.equal(flag, null, "the script in the draft's title ran");
+
+    // The dark theme, from Settings.
+    await driver.findElement(sel("nav-settings")).click();
+    await choose(driver, "settings-theme", "dark");
+    assert.equal(await driver.executeScript("return document.documentElement.dataset.theme"), "dark");
+    await driver.findElement(sel("nav-review")).click();
+  } catch (err) {
+    await screenshot(driver, "failure-review");
+    throw err;
+  } finally {
+    await driver.quit();
+  }
+
+  // Language, theme and screen survive a restart; then back to English.
+  driver = await startApp();
+  try {
+    assert.equal(await textOf(driver, "nav-review"), "审核队列");
+    assert.equal(await driver.executeScript("return document.documentElement.dataset.theme"), "dark");
+    assert.equal(await driver.findElement(sel("nav-review")).getAttribute("aria-current"), "page");
+    const again = await waitFor(driver, "the queue after a restart", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("review-item")))[0]);
+    await again.click();
+    await waitFor(driver, "the draft after a restart", UI_TIMEOUT_MS, async () => (await textOf(driver, "review-title")) === XSS_TITLE);
+    await scrollTo(driver, await driver.findElement(sel("draft-findings")));
+    await screenshot(driver, "14-restarted-zh-dark");
+    await choose(driver, "ui-language", "en");
+    await waitFor(driver, "the English labels", UI_TIMEOUT_MS, async () => (await textOf(driver, "nav-review")) === "Review queue");
+    assert.equal(await driver.executeScript("return document.documentElement.lang"), "en");
+  } catch (err) {
+    await screenshot(driver, "failure-review-restart");
     throw err;
   } finally {
     await driver.quit();

@@ -6,16 +6,27 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { toIpcError } from "./errors";
 import type {
+  ActionOutcome,
+  AppInfo,
+  BulkOutcome,
+  Comment,
   Draft,
+  DraftSummary,
+  ExportFormat,
+  ExportReport,
   Fact,
   FactOptions,
   IngestOutcome,
   Lang,
+  Listing,
   ListingEventPayload,
   Marketplace,
   ModelStatus,
   ProductDetail,
   ProductSummary,
+  ReviewAction,
+  ReviewDetail,
+  VersionDiff,
 } from "./types";
 
 export const LISTING_EVENT = "listing://event";
@@ -50,6 +61,22 @@ export const api = {
   generateListing: (productId: number, lang: Lang, marketplace: Marketplace, model: string | null) =>
     call<Draft>("generate_listing", { productId, lang, marketplace, model }),
   cancelGeneration: (productId: number | null) => call<boolean>("cancel_generation", { productId }),
+  /** Listing drafts in one review state (all when null), oldest first. */
+  listDrafts: (status: string | null) => call<DraftSummary[]>("list_drafts", { status }),
+  getReview: (draftId: number) => call<ReviewDetail>("get_review", { draftId }),
+  diffVersions: (draftId: number, from: number, to: number) => call<VersionDiff>("diff_versions", { draftId, from, to }),
+  reviewAction: (draftId: number, action: ReviewAction, note: string | null, overrideReason: string | null) =>
+    call<ActionOutcome>("review_action", { draftId, action, note, overrideReason }),
+  /** Approve or reject several drafts, each on its own; no override. */
+  bulkReview: (draftIds: number[], action: "approve" | "reject", note: string | null) =>
+    call<BulkOutcome[]>("bulk_review", { draftIds, action, note }),
+  addComment: (draftId: number, field: string, body: string) => call<Comment>("add_comment", { draftId, field, body }),
+  /** A new version with this text (the listing's other fields are kept). */
+  editDraft: (draftId: number, listing: Listing) => call<Draft>("edit_draft", { draftId, listing }),
+  appInfo: () => call<AppInfo>("app_info"),
+  defaultExportPath: (format: ExportFormat, lang: Lang) => call<string>("default_export_path", { format, lang }),
+  exportListings: (format: ExportFormat, lang: Lang, includeUnapproved: boolean, path: string | null) =>
+    call<ExportReport>("export_listings", { format, lang, includeUnapproved, path }),
   onListingEvent: (cb: (p: ListingEventPayload) => void): Promise<UnlistenFn> =>
     listen<ListingEventPayload>(LISTING_EVENT, (e) => cb(e.payload)),
   /** Native drag and drop of files onto the window: gives absolute paths. */

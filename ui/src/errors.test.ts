@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isCancelled, toIpcError } from "./errors";
+import { errorTitle, isCancelled, toIpcError } from "./errors";
+import { setLocale, t } from "./i18n";
 
 describe("toIpcError", () => {
   it("keeps a typed command error", () => {
@@ -17,5 +18,16 @@ describe("toIpcError", () => {
   it("recognises cancellation", () => {
     expect(isCancelled(toIpcError({ code: "cancelled", message: "cancelled" }))).toBe(true);
     expect(isCancelled(toIpcError("cancelled"))).toBe(false);
+  });
+});
+
+describe("error titles", () => {
+  it("name the kind of problem in the UI's language", () => {
+    expect(t(errorTitle("blocked"))).toBe("The checks block approval");
+    expect(t(errorTitle("corrupt_image"))).toBe("This file cannot be added");
+    expect(t(errorTitle("something_new"))).toBe("Something went wrong");
+    setLocale("zh-CN");
+    expect(t(errorTitle("forbidden"))).toBe("没有权限");
+    setLocale("en");
   });
 });

@@ -1,3 +1,4 @@
+import type { Key } from "./i18n";
 import type { IpcError } from "./types";
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -32,4 +33,33 @@ export function toIpcError(err: unknown): IpcError {
 /** True when the error is the user's own cancellation, which is not shown as a failure. */
 export function isCancelled(err: IpcError): boolean {
   return err.code === "cancelled";
+}
+
+const TITLES: Record<string, Key> = {
+  blocked: "error.blocked",
+  illegal_transition: "error.illegal",
+  forbidden: "error.forbidden",
+  not_found: "error.notFound",
+  invalid_input: "error.input",
+  bad_request: "error.input",
+  unknown_profile: "error.input",
+  missing_file: "error.file",
+  is_directory: "error.file",
+  empty_file: "error.file",
+  file_too_large: "error.file",
+  unsupported_format: "error.file",
+  image_too_large: "error.file",
+  corrupt_image: "error.file",
+  io: "error.io",
+  model_not_installed: "error.model",
+  no_model_installed: "error.model",
+  busy: "error.busy",
+};
+
+/**
+ * The banner's headline for an error code, in the UI's language (the
+ * message under it is the core's, in English).
+ */
+export function errorTitle(code: string): Key {
+  return Object.prototype.hasOwnProperty.call(TITLES, code) ? (TITLES[code] as Key) : "error.generic";
 }

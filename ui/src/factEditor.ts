@@ -4,6 +4,7 @@
 // text nodes; the core checks the chosen values again when they are saved.
 
 import { el } from "./dom";
+import { t } from "./i18n";
 import type { CategoryOption, EditableKey, Fact, IpcError } from "./types";
 
 export interface PickerOption {
@@ -42,7 +43,7 @@ export function pickerOptions(key: EditableKey, categories: CategoryOption[], cu
   const options = values.map((v) => ({ ...v, selected: chosen.has(v.value) }));
   if (key.multi) return options;
   const anySelected = options.some((o) => o.selected);
-  return [{ value: "", text: "— not set —", selected: !anySelected }, ...options];
+  return [{ value: "", text: t("facts.optionNotSet"), selected: !anySelected }, ...options];
 }
 
 export interface EditorHandlers {
@@ -85,15 +86,13 @@ export function renderFactEditor(
     },
     ...options.map((o) => el("option", { attrs: { value: o.value, selected: o.selected } }, o.text)),
   );
-  const hint = key.multi
-    ? "Choose one or more (Ctrl-click or Shift-click); choose none to clear your values."
-    : "Choose “not set” to clear your value.";
+  const hint = key.multi ? t("facts.hintMulti") : t("facts.hintSingle");
   const error = el("p", { class: "fact-editor-error", testid: "fact-editor-error", attrs: { id: errorId, role: "alert", hidden: true } });
-  const save = el("button", { class: "primary", testid: "fact-save", attrs: { type: "submit" } }, "Save");
-  const cancel = el("button", { class: "ghost", testid: "fact-cancel", attrs: { type: "button" } }, "Cancel");
+  const save = el("button", { class: "primary", testid: "fact-save", attrs: { type: "submit" } }, t("facts.save"));
+  const cancel = el("button", { class: "ghost", testid: "fact-cancel", attrs: { type: "button" } }, t("facts.cancel"));
   const form = el(
     "form",
-    { class: "fact-editor", testid: "fact-editor", attrs: { "data-key": key.key, "aria-label": `Edit ${key.en}` } },
+    { class: "fact-editor", testid: "fact-editor", attrs: { "data-key": key.key, "aria-label": t("facts.editKey", { key: key.en }) } },
     el(
       "label",
       { attrs: { for: id } },

@@ -6,6 +6,7 @@
 
 import { el, replaceChildren } from "./dom";
 import { toIpcError } from "./errors";
+import { getLocale, setText, t } from "./i18n";
 import { bilingual, currentValues, renderFactEditor, setEditorBusy, showEditorError } from "./factEditor";
 import { keyLabel, renderFacts } from "./render";
 import type { Fact, FactOptions } from "./types";
@@ -56,7 +57,7 @@ export class FactsPanel {
     if (productId !== this.productId) {
       this.editing = null;
       this.options = null;
-      this.status.textContent = "";
+      setText(this.status, null);
     }
     this.productId = productId;
     this.facts = facts;
@@ -88,6 +89,11 @@ export class FactsPanel {
 
   private editButton(key: string): HTMLButtonElement | null {
     return this.listSlot.querySelector<HTMLButtonElement>(`[data-testid="fact-edit"][data-key="${CSS.escape(key)}"]`);
+  }
+
+  /** Draw again in the current language. */
+  refresh(): void {
+    if (this.productId !== null) this.render();
   }
 
   /** Re-render; an Edit button that had the focus keeps it (keyboard users stay in place). */
@@ -128,13 +134,13 @@ export class FactsPanel {
     const select = el(
       "select",
       { testid: "fact-add-select", attrs: { id: "fact-add-select" } },
-      el("option", { attrs: { value: "", selected: true } }, "Choose an attribute…"),
+      el("option", { attrs: { value: "", selected: true } }, t("facts.chooseAttr")),
       ...keys.map((k) => el("option", { attrs: { value: k.key } }, bilingual(k.en, k.zh))),
     );
     select.addEventListener("change", () => {
       if (select.value) this.edit(select.value);
     });
-    replaceChildren(this.addSlot, el("label", { attrs: { for: "fact-add-select" } }, "Add a fact"), select);
+    replaceChildren(this.addSlot, el("label", { attrs: { for: "fact-add-select" } }, t("facts.add")), select);
   }
 
   private async save(form: HTMLFormElement, key: string, values: string[]): Promise<void> {
@@ -146,9 +152,8 @@ export class FactsPanel {
       const facts = await this.backend.save(productId, key, values);
       if (productId !== this.productId) return;
       this.facts = facts;
-      this.status.textContent = values.length
-        ? `Saved your ${keyLabel(key, this.options).en}.`
-        : `Cleared your ${keyLabel(key, this.options).en}.`;
+      const label = keyLabel(key, this.options);
+      setText(this.status, values.length ? "facts.saved" : "facts.cleared", { key: getLocale() === "zh-CN" && label.zh ? label.zh : label.en });
       this.hooks.onSaved(productId, facts);
       this.edit(null, key);
       await this.loadOptions(productId);

@@ -1,9 +1,15 @@
 import "./styles.css";
 import { api } from "./api";
 import { append, el, replaceChildren, setAttr } from "./dom";
-import { isCancelled, toIpcError } from "./errors";
+import { errorTitle, isCancelled, toIpcError } from "./errors";
 import { FactsPanel } from "./factsPanel";
-import { renderDraft, renderDraftItem, renderModelOptions, renderProductItem } from "./render";
+import { applyTranslations, initLocale, isLocale, type Key, type Locale, onLocaleChange, setAttrText, setLocale, setText, t } from "./i18n";
+import { Nav } from "./nav";
+import { ExportScreen } from "./screens/export";
+import { ReviewScreen } from "./screens/review";
+import { languageOptions, SettingsScreen } from "./screens/settings";
+import { applyTheme, loadTheme } from "./theme";
+import { matchesProduct, renderDraft, renderDraftItem, renderModelOptions, renderProductItem } from "./render";
 import { StreamView } from "./stream";
 import type { Draft, IngestOutcome, IpcError, Lang, Marketplace, ModelStatus, ProductDetail, ProductSummary } from "./types";
 
@@ -18,18 +24,22 @@ interface State {
   busy: boolean;
 }
 
+initLocale();
+applyTheme(loadTheme());
+
 const state: State = { products: [], product: null, models: [], draftId: null, generating: null, busy: false };
 const thumbCache = new Map<string, string>();
 
 // ---------------------------------------------------------------- layout
 
+const errorTitleLine = el("p", { class: "error-title", testid: "error-title" });
 const errorMessage = el("p", { class: "error-message", testid: "error-message" });
 const errorCode = el("p", { class: "error-code", testid: "error-code" });
-const errorDismiss = el("button", { class: "ghost", testid: "error-dismiss", attrs: { type: "button" } }, "Dismiss");
+const errorDismiss = setText(el("button", { class: "ghost", testid: "error-dismiss", attrs: { type: "button" } }), "error.dismiss");
 const errorBanner = el(
   "div",
   { class: "error-banner", testid: "error-banner", attrs: { role: "alert", hidden: true } },
-  el("div", {}, errorMessage, errorCode),
+  el("div", {}, errorTitleLine, errorMessage, errorCode),
   errorDismiss,
 );
 
@@ -38,24 +48,35 @@ const fileInput = el("input", {
   testid: "file-input",
   attrs: { id: "file-input", type: "file", accept: ACCEPT, multiple: true },
 });
-const chooseLabel = el("label", { class: "button", testid: "choose-photo", attrs: { for: "file-input" } }, "Choose photo…");
+const chooseLabel = setText(el("label", { class: "button", testid: "choose-photo", attrs: { for: "file-input" } }), "library.choose");
 const ingestStatus = el("p", { class: "status", testid: "ingest-status", attrs: { role: "status" } });
-const dropZone = el(
-  "section",
-  { class: "drop-zone", testid: "drop-zone", attrs: { "aria-label": "Add product photos" } },
-  el("p", { class: "drop-hint" }, "Drop product photos here"),
-  el("p", { class: "drop-sub" }, "JPEG, PNG or WebP"),
-  fileInput,
-  chooseLabel,
-  ingestStatus,
+const dropZone = setAttrText(
+  el(
+    "section",
+    { class: "drop-zone", testid: "drop-zone" },
+    setText(el("p", { class: "drop-hint" }), "library.dropHere"),
+    setText(el("p", { class: "drop-sub" }), "library.formats"),
+    fileInput,
+    chooseLabel,
+    ingestStatus,
+  ),
+  "aria-label",
+  "library.addPhotos",
 );
 
-const productList = el("ul", { class: "product-list", testid: "product-list", attrs: { "aria-label": "Products" } });
+const productSearch = setAttrText(
+  setAttrText(el("input", { class: "search", testid: "product-search", attrs: { type: "search", autocomplete: "off" } }), "placeholder", "library.search"),
+  "aria-label",
+  "library.search",
+);
+productSearch.addEventListener("input", () => renderProducts());
+const productList = setAttrText(el("ul", { class: "product-list", testid: "product-list" }), "aria-label", "library.products");
 const sidebar = el(
   "aside",
   { class: "sidebar" },
   dropZone,
-  el("h2", { attrs: { id: "products-heading" } }, "Products"),
+  setText(el("h2", { attrs: { id: "products-heading" } }), "library.products"),
+  productSearch,
   productList,
 );
 
@@ -76,36 +97,32 @@ const langSelect = el(
 const marketSelect = el(
   "select",
   { testid: "marketplace-select", attrs: { id: "marketplace-select" } },
-  el("option", { attrs: { value: "generic", selected: true } }, "Generic"),
+  setText(el("option", { attrs: { value: "generic", selected: true } }), "generate.generic"),
   el("option", { attrs: { value: "shopify" } }, "Shopify"),
   el("option", { attrs: { value: "amazon" } }, "Amazon"),
-  el("option", { attrs: { value: "taobao" } }, "Taobao / Tmall"),
+  setText(el("option", { attrs: { value: "taobao" } }), "generate.taobao"),
 );
 const modelSelect = el("select", { testid: "model-select", attrs: { id: "model-select" } });
-const generateButton = el("button", { class: "primary", testid: "generate-button", attrs: { type: "submit" } }, "Generate listing");
-const cancelButton = el(
-  "button",
-  { class: "ghost", testid: "cancel-button", attrs: { type: "button", hidden: true } },
-  "Cancel",
-);
-const controls = el(
-  "form",
-  { class: "controls", testid: "generate-form", attrs: { "aria-label": "Generate a listing" } },
-  field("Language", langSelect),
-  field("Marketplace", marketSelect),
-  field("Model", modelSelect),
-  el("div", { class: "actions" }, generateButton, cancelButton),
+const generateButton = el("button", { class: "primary", testid: "generate-button", attrs: { type: "submit" } });
+const cancelButton = setText(el("button", { class: "ghost", testid: "cancel-button", attrs: { type: "button", hidden: true } }), "generate.cancel");
+const controls = setAttrText(
+  el(
+    "form",
+    { class: "controls", testid: "generate-form" },
+    field("generate.language", langSelect),
+    field("generate.marketplace", marketSelect),
+    field("generate.model", modelSelect),
+    el("div", { class: "actions" }, generateButton, cancelButton),
+  ),
+  "aria-label",
+  "generate.form",
 );
 
 const generationStatus = el("p", { class: "status", testid: "generation-status", attrs: { role: "status" } });
-const streamOutput = el("pre", {
-  class: "stream",
-  testid: "stream-output",
-  attrs: { "aria-label": "Model output as it is written", tabindex: 0 },
-});
+const streamOutput = setAttrText(el("pre", { class: "stream", testid: "stream-output", attrs: { tabindex: 0 } }), "aria-label", "generate.output");
 const stream = new StreamView(streamOutput);
 const draftSlot = el("div", { class: "draft-slot", testid: "draft-view", attrs: { "aria-live": "polite" } });
-const draftList = el("ul", { class: "draft-list", testid: "draft-list", attrs: { "aria-label": "Saved drafts" } });
+const draftList = setAttrText(el("ul", { class: "draft-list", testid: "draft-list" }), "aria-label", "product.savedDrafts");
 
 const productView = el(
   "section",
@@ -114,13 +131,13 @@ const productView = el(
     "div",
     { class: "product-head" },
     el("figure", { class: "thumb-frame" }, thumbnail),
-    el("div", { class: "product-facts" }, productName, el("h3", {}, "What Vitrine saw"), factsSlot),
+    el("div", { class: "product-facts" }, productName, setText(el("h3", {}), "product.whatVitrineSaw"), factsSlot),
   ),
   controls,
   generationStatus,
   streamOutput,
   draftSlot,
-  el("h3", {}, "Saved drafts"),
+  setText(el("h3", {}), "product.savedDrafts"),
   draftList,
 );
 productName.id = "product-name";
@@ -128,23 +145,76 @@ productName.id = "product-name";
 const emptyView = el(
   "section",
   { class: "empty-view", testid: "empty-view" },
-  el("h2", {}, "No product selected"),
-  el("p", {}, "Add a product photo, or choose a product from the list."),
+  setText(el("h2", {}), "library.noneSelected"),
+  setText(el("p", {}), "library.noneSelectedHint"),
 );
 
 const app = document.getElementById("app");
 if (!app) throw new Error("missing #app");
+const libraryView = el(
+  "div",
+  { class: "layout screen", testid: "library-screen", attrs: { id: "screen-library" } },
+  sidebar,
+  el("div", { class: "content" }, emptyView, productView),
+);
+
+// ---------------------------------------------------------------- screens, language, navigation
+
+const review = new ReviewScreen(api, (err) => showError(err));
+const exporter = new ExportScreen(api, (err) => showError(err));
+const settings = new SettingsScreen(api, (err) => showError(err), (value) => changeLocale(value));
+const uiLanguage = el("select", { testid: "ui-language", attrs: { id: "ui-language" } }, ...languageOptions());
+uiLanguage.value = document.documentElement.lang;
+uiLanguage.addEventListener("change", () => changeLocale(uiLanguage.value));
+
+const navBar = setAttrText(el("nav", { class: "nav", testid: "nav" }), "aria-label", "nav.label");
+const nav = new Nav(navBar, [
+  { id: "library", label: "nav.library", view: libraryView },
+  { id: "review", label: "nav.review", view: review.view, onShow: () => void review.refresh() },
+  { id: "export", label: "nav.export", view: exporter.view, onShow: () => void exporter.updateDefault() },
+  { id: "settings", label: "nav.settings", view: settings.view, onShow: () => void settings.refresh() },
+]);
+
+function changeLocale(value: string): void {
+  if (!isLocale(value)) return;
+  setLocale(value);
+}
+
+onLocaleChange((locale: Locale) => {
+  uiLanguage.value = locale;
+  review.relabel();
+  exporter.relabel();
+  settings.relabel();
+  // What the Library screen rendered from data: draw it again.
+  factsPanel.refresh();
+  renderProducts();
+  renderDraftList();
+  if (state.draftId !== null && state.generating === null && !productView.hidden) void showDraft(state.draftId);
+  const chosenModel = modelSelect.value;
+  replaceChildren(modelSelect, ...renderModelOptions(state.models).options);
+  if (chosenModel) modelSelect.value = chosenModel;
+  updateControls();
+});
+
 append(
   app,
   el(
     "header",
     { class: "app-header" },
-    el("h1", { testid: "app-title" }, "Vitrine"),
-    el("p", { class: "tagline" }, "Product photos in, listings out — on this machine."),
+    el("h1", { testid: "app-title" }, t("app.title")),
+    setText(el("p", { class: "tagline" }), "app.tagline"),
+    el(
+      "div",
+      { class: "header-language" },
+      setText(el("label", { attrs: { for: "ui-language" } }), "app.uiLanguage"),
+      uiLanguage,
+    ),
   ),
+  navBar,
   errorBanner,
-  el("main", { class: "layout" }, sidebar, el("div", { class: "content" }, emptyView, productView)),
+  el("main", { class: "screens" }, libraryView, review.view, exporter.view, settings.view),
 );
+applyTranslations(app);
 
 const factsPanel = new FactsPanel(
   factsSlot,
@@ -157,9 +227,9 @@ const factsPanel = new FactsPanel(
   },
 );
 
-function field(label: string, control: HTMLSelectElement): HTMLElement {
+function field(label: Key, control: HTMLSelectElement): HTMLElement {
   const id = control.id;
-  return el("div", { class: "field" }, el("label", { attrs: { for: id } }, label), control);
+  return el("div", { class: "field" }, setText(el("label", { attrs: { for: id } }), label), control);
 }
 
 // ---------------------------------------------------------------- errors
@@ -167,6 +237,7 @@ function field(label: string, control: HTMLSelectElement): HTMLElement {
 function showError(err: unknown): void {
   const e: IpcError = toIpcError(err);
   console.error(`[${e.code}] ${e.message}`, e.details);
+  setText(errorTitleLine, errorTitle(e.code));
   errorMessage.textContent = e.message;
   errorCode.textContent = `(${e.code})`;
   errorBanner.hidden = false;
@@ -174,6 +245,7 @@ function showError(err: unknown): void {
 
 function clearError(): void {
   errorBanner.hidden = true;
+  setText(errorTitleLine, null);
   errorMessage.textContent = "";
   errorCode.textContent = "";
 }
@@ -186,10 +258,15 @@ function renderProducts(): void {
   const selected = state.product?.id ?? null;
   replaceChildren(productList);
   if (state.products.length === 0) {
-    productList.appendChild(el("li", { class: "empty" }, "No products yet."));
+    productList.appendChild(el("li", { class: "empty" }, t("library.noProducts")));
     return;
   }
-  for (const p of state.products) {
+  const shown = state.products.filter((p) => matchesProduct(p, productSearch.value));
+  if (shown.length === 0) {
+    productList.appendChild(el("li", { class: "empty", testid: "product-no-match" }, t("library.noMatch", { q: productSearch.value.trim() })));
+    return;
+  }
+  for (const p of shown) {
     const item = renderProductItem(p, p.id === selected);
     item.querySelector("button")?.addEventListener("click", () => void openProduct(p.id));
     productList.appendChild(item);
@@ -211,7 +288,7 @@ async function loadThumbnail(path: string | undefined): Promise<void> {
     thumbCache.set(path, url);
   }
   setAttr(thumbnail, "src", url);
-  thumbnail.alt = `Photo of ${state.product?.name ?? "the product"}`;
+  thumbnail.alt = t("library.photoOf", { name: state.product?.name || t("library.theProduct") });
 }
 
 async function openProduct(id: number, draftId?: number): Promise<void> {
@@ -221,11 +298,12 @@ async function openProduct(id: number, draftId?: number): Promise<void> {
     state.product = product;
     emptyView.hidden = true;
     productView.hidden = false;
-    productName.textContent = product.name || `Product ${product.id}`;
+    if (product.name) setText(productName, null).textContent = product.name;
+    else setText(productName, "product.untitled", { id: product.id });
     factsPanel.show(product.id, product.facts);
     if (switched && state.generating === null) {
       stream.clear();
-      generationStatus.textContent = "";
+      setText(generationStatus, null);
     }
     renderProducts();
     const drafts = sortedDrafts(product);
@@ -253,7 +331,7 @@ function renderDraftList(): void {
   replaceChildren(draftList);
   const product = state.product;
   if (!product || product.drafts.length === 0) {
-    draftList.appendChild(el("li", { class: "empty" }, "No drafts yet."));
+    draftList.appendChild(el("li", { class: "empty" }, t("product.noDrafts")));
     return;
   }
   for (const d of sortedDrafts(product)) {
@@ -277,15 +355,13 @@ async function showDraft(id: number): Promise<void> {
 // ---------------------------------------------------------------- ingest
 
 async function ingest(label: string, run: () => Promise<IngestOutcome>): Promise<IngestOutcome | null> {
-  ingestStatus.textContent = `Reading ${label}…`;
+  setText(ingestStatus, "library.reading", { name: label });
   try {
     const outcome = await run();
-    ingestStatus.textContent = outcome.duplicate
-      ? `${outcome.photo.source_name} is already in the library.`
-      : `Added ${outcome.photo.source_name}.`;
+    setText(ingestStatus, outcome.duplicate ? "library.duplicate" : "library.added", { name: outcome.photo.source_name });
     return outcome;
   } catch (err) {
-    ingestStatus.textContent = "";
+    setText(ingestStatus, null);
     showError(err);
     return null;
   }
@@ -338,7 +414,7 @@ function updateControls(): void {
   marketSelect.disabled = running;
   fileInput.disabled = state.busy;
   dropZone.classList.toggle("busy", state.busy);
-  generateButton.textContent = running ? "Generating…" : "Generate listing";
+  setText(generateButton, running ? "generate.running" : "generate.button");
 }
 
 controls.addEventListener("submit", (ev) => {
@@ -347,7 +423,7 @@ controls.addEventListener("submit", (ev) => {
 });
 
 cancelButton.addEventListener("click", () => {
-  generationStatus.textContent = "Cancelling…";
+  setText(generationStatus, "generate.cancelling");
   api.cancelGeneration(state.generating).catch(showError);
 });
 
@@ -359,14 +435,14 @@ async function generate(): Promise<void> {
   updateControls();
   stream.clear();
   replaceChildren(draftSlot);
-  generationStatus.textContent = "Starting…";
+  setText(generationStatus, "generate.starting");
   const lang = langSelect.value as Lang;
   const marketplace = marketSelect.value as Marketplace;
   const model = modelSelect.value || null;
   try {
     const draft = await api.generateListing(product.id, lang, marketplace, model);
     stream.flush();
-    generationStatus.textContent = `Saved draft #${draft.id}.`;
+    setText(generationStatus, "generate.saved", { id: draft.id });
     state.draftId = draft.id;
     replaceChildren(draftSlot, renderDraft(draft));
     await refreshProducts();
@@ -375,9 +451,9 @@ async function generate(): Promise<void> {
     const e = toIpcError(err);
     stream.flush();
     if (isCancelled(e)) {
-      generationStatus.textContent = "Cancelled.";
+      setText(generationStatus, "generate.cancelled");
     } else {
-      generationStatus.textContent = "Generation failed.";
+      setText(generationStatus, "generate.failed");
       showError(e);
     }
   } finally {
@@ -393,19 +469,20 @@ async function start(): Promise<void> {
     if (productId !== state.generating) return;
     switch (event.type) {
       case "loading_model":
-        generationStatus.textContent = `Loading model ${event.model_id}…`;
+        setText(generationStatus, "generate.loading", { model: event.model_id });
         break;
-      case "model_loaded":
-        generationStatus.textContent = `Model ${event.model_id} loaded in ${(event.ms / 1000).toFixed(1)} s${
-          event.rss_mb === undefined ? "" : ` (${event.rss_mb} MB in memory)`
-        }; writing…`;
+      case "model_loaded": {
+        const vars = { model: event.model_id, s: (event.ms / 1000).toFixed(1) };
+        if (event.rss_mb === undefined) setText(generationStatus, "generate.loaded", vars);
+        else setText(generationStatus, "generate.loadedMem", { ...vars, mb: event.rss_mb });
         break;
+      }
       case "token":
         stream.push(event.text);
         break;
       case "retry":
-        generationStatus.textContent = `The output was not a valid listing (${event.reason}); trying once more…`;
-        stream.push("\n\n— retry —\n\n");
+        setText(generationStatus, "generate.retry", { reason: event.reason });
+        stream.push(`\n\n${t("generate.retryMark")}\n\n`);
         break;
     }
   });
@@ -414,6 +491,7 @@ async function start(): Promise<void> {
     drop: (paths) => void ingestMany(paths.map((p) => ({ label: p, run: () => api.ingestPhotoPath(p) }))),
   });
   await Promise.all([refreshModels(), refreshProducts()]);
+  nav.start();
   document.body.dataset.ready = "true";
 }
 

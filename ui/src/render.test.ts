@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { el, isSafeImageUrl, setAttr } from "./dom";
-import { colourInfo, formatBytes, pickModels, renderDraft, renderFacts, renderFindings, renderListing, renderModelOptions } from "./render";
+import { colourInfo, formatBytes, matchesProduct, pickModels, renderDraft, renderFacts, renderFindings, renderListing, renderModelOptions } from "./render";
 import type { Draft, Fact, Listing, ModelStatus } from "./types";
 
 const XSS = [
@@ -240,5 +240,18 @@ describe("dom helpers", () => {
     expect(node.childNodes.length).toBe(2);
     expect(node.firstChild?.nodeType).toBe(Node.TEXT_NODE);
     expect(node.querySelector("script")).toBeNull();
+  });
+});
+
+describe("library search", () => {
+  it("matches names in any case, and product numbers", () => {
+    const p = { id: 12, name: "Navy Hoodie", created_at: "", photo_count: 1, draft_count: 0, thumbnail_path: null };
+    expect(matchesProduct(p, "")).toBe(true);
+    expect(matchesProduct(p, "  hood ")).toBe(true);
+    expect(matchesProduct(p, "NAVY")).toBe(true);
+    expect(matchesProduct(p, "#12")).toBe(true);
+    expect(matchesProduct(p, "12")).toBe(true);
+    expect(matchesProduct(p, "1")).toBe(false);
+    expect(matchesProduct(p, "polo")).toBe(false);
   });
 });

@@ -2,6 +2,7 @@
 // goes through text nodes (see dom.ts), so it is displayed, never interpreted.
 
 import { el } from "./dom";
+import { plural, t } from "./i18n";
 import type { Draft, DraftSummary, Fact, FactOptions, Finding, Listing, ModelStatus, ProductSummary } from "./types";
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
@@ -45,17 +46,17 @@ export function sourceText(fact: Fact): string {
   const sure = Number.isFinite(fact.confidence) ? ` ${formatPercent(fact.confidence)}` : "";
   switch (fact.source) {
     case "colour":
-      return "photo colours";
+      return t("source.colour");
     case "classifier":
-      return `classifier${sure}`;
+      return t("source.classifier", { sure });
     case "vision":
-      return `vision model${sure}`;
+      return t("source.vision", { sure });
     case "ocr":
-      return "text on the product";
+      return t("source.ocr");
     case "import":
-      return fromTitle(fact) ? "product title" : "imported";
+      return fromTitle(fact) ? t("source.title") : t("source.import");
     case "user":
-      return "you";
+      return t("source.user");
     default:
       return String(fact.source);
   }
@@ -72,7 +73,7 @@ export function sourceBadge(fact: Fact): HTMLElement {
   return el(
     "span",
     { class: `source-badge source-${fact.source}`, testid: "fact-source", attrs: { "data-source": fact.source } },
-    el("span", { class: "visually-hidden" }, "Source: "),
+    el("span", { class: "visually-hidden" }, t("source.prefix")),
     sourceText(fact),
   );
 }
@@ -191,7 +192,7 @@ function renderFact(fact: Fact): HTMLElement {
  * `data-key`), which the facts panel wires up.
  */
 export function renderFacts(facts: Fact[], options: FactOptions | null = null, alsoShow: string[] = []): HTMLElement {
-  const list = el("ul", { class: "facts", testid: "fact-list", attrs: { "aria-label": "Facts" } });
+  const list = el("ul", { class: "facts", testid: "fact-list", attrs: { "aria-label": t("facts.label") } });
   for (const group of factGroups(facts, options, alsoShow)) {
     const label = keyLabel(group.key, options);
     const headingId = `fact-key-${group.key}`;
@@ -200,11 +201,11 @@ export function renderFacts(facts: Fact[], options: FactOptions | null = null, a
     for (const f of group.replaced) {
       const item = renderFact(f);
       item.classList.add("fact-replaced");
-      item.appendChild(el("span", { class: "fact-replaced-note", testid: "fact-replaced" }, "not used: you set this"));
+      item.appendChild(el("span", { class: "fact-replaced-note", testid: "fact-replaced" }, t("facts.notUsed")));
       values.appendChild(item);
     }
     if (group.used.length === 0) {
-      values.appendChild(el("li", { class: "fact empty", testid: "fact-unset" }, "not set"));
+      values.appendChild(el("li", { class: "fact empty", testid: "fact-unset" }, t("facts.notSet")));
     }
     list.appendChild(
       el(
@@ -225,9 +226,9 @@ export function renderFacts(facts: Fact[], options: FactOptions | null = null, a
                 {
                   class: "ghost small",
                   testid: "fact-edit",
-                  attrs: { type: "button", "data-key": group.key, "aria-expanded": "false", "aria-label": `Edit ${label.en}` },
+                  attrs: { type: "button", "data-key": group.key, "aria-expanded": "false", "aria-label": t("facts.editKey", { key: label.en }) },
                 },
-                "Edit",
+                t("facts.edit"),
               )
             : null,
         ),
@@ -236,7 +237,7 @@ export function renderFacts(facts: Fact[], options: FactOptions | null = null, a
     );
   }
   if (list.childElementCount === 0) {
-    list.appendChild(el("li", { class: "empty" }, "No facts yet."));
+    list.appendChild(el("li", { class: "empty" }, t("facts.none")));
   }
   return list;
 }
@@ -248,13 +249,13 @@ export function renderListing(listing: Listing, lang?: string): HTMLElement {
     el("h3", { class: "listing-title", testid: "listing-title" }, listing.title),
     el(
       "ul",
-      { class: "listing-bullets", testid: "listing-bullets", attrs: { "aria-label": "Bullet points" } },
+      { class: "listing-bullets", testid: "listing-bullets", attrs: { "aria-label": t("draft.bullets") } },
       ...listing.bullets.map((b) => el("li", { testid: "listing-bullet" }, b)),
     ),
     el("p", { class: "listing-description", testid: "listing-description" }, listing.description),
     el(
       "ul",
-      { class: "listing-keywords", testid: "listing-keywords", attrs: { "aria-label": "Keywords" } },
+      { class: "listing-keywords", testid: "listing-keywords", attrs: { "aria-label": t("draft.keywords") } },
       ...listing.keywords.map((k) => el("li", { class: "chip", testid: "listing-keyword" }, k)),
     ),
   );
@@ -267,10 +268,10 @@ export function renderDraft(draft: Draft): HTMLElement {
   const wrap = el("section", {
     class: "draft",
     testid: "draft",
-    attrs: { "data-draft-id": draft.id, "aria-label": `Draft ${draft.id}` },
+    attrs: { "data-draft-id": draft.id, "aria-label": t("draft.label", { id: draft.id }) },
   });
   if (!current) {
-    wrap.appendChild(el("p", { class: "empty" }, "This draft has no versions."));
+    wrap.appendChild(el("p", { class: "empty" }, t("draft.noVersions")));
     return wrap;
   }
   const p = current.provenance;
@@ -279,16 +280,16 @@ export function renderDraft(draft: Draft): HTMLElement {
     `v${current.version}`,
     draft.lang,
     draft.marketplace,
-    draft.status,
+    statusText(draft.status),
     p ? p.model_id : current.author,
-    p && p.cached ? "from the generation cache" : null,
-    p && !p.cached ? `${p.generated_tokens} tokens in ${(p.total_ms / 1000).toFixed(1)} s` : null,
-    p && p.attempts > 1 ? `${p.attempts} attempts` : null,
+    p && p.cached ? t("draft.fromCache") : null,
+    p && !p.cached ? t("draft.tokens", { n: p.generated_tokens, s: (p.total_ms / 1000).toFixed(1) }) : null,
+    p && p.attempts > 1 ? t("draft.attempts", { n: p.attempts }) : null,
   ].filter((x): x is string => Boolean(x));
   wrap.append(el("p", { class: "draft-meta", testid: "draft-meta" }, meta.join(" · ")), renderListing(current.listing, draft.lang));
   const warnings = p?.warnings ?? [];
   if (warnings.length > 0) {
-    const list = el("ul", { class: "draft-warnings", testid: "draft-warnings", attrs: { "aria-label": "Check warnings" } });
+    const list = el("ul", { class: "draft-warnings", testid: "draft-warnings", attrs: { "aria-label": t("draft.warnings") } });
     for (const w of warnings) list.appendChild(el("li", {}, w));
     wrap.appendChild(list);
   }
@@ -300,23 +301,20 @@ export function renderDraft(draft: Draft): HTMLElement {
 /** The checks' findings, blocking first: what is wrong, where, and how to fix it. */
 export function renderFindings(findings: Finding[]): HTMLElement {
   const blocking = findings.filter((f) => f.severity === "blocking").length;
-  const heading =
-    blocking > 0
-      ? `${blocking} blocking ${blocking === 1 ? "problem" : "problems"}: this draft cannot be approved until fixed`
-      : "Notes for the reviewer";
-  const list = el("ul", { class: "findings", attrs: { "aria-label": "Check findings" } });
+  const heading = blocking > 0 ? plural(blocking, "findings.blocking.one", "findings.blocking.other") : t("findings.notes");
+  const list = el("ul", { class: "findings", attrs: { "aria-label": t("findings.label") } });
   for (const f of findings) {
     const item = el(
       "li",
       { class: `finding finding-${f.severity}`, testid: "finding", attrs: { "data-severity": f.severity, "data-rule": f.rule } },
-      el("span", { class: "finding-severity" }, f.severity === "blocking" ? "Blocking" : "Warning"),
+      el("span", { class: "finding-severity" }, f.severity === "blocking" ? t("findings.blockingTag") : t("findings.warningTag")),
       " ",
       el("span", { class: "finding-field" }, f.field),
       ": ",
       f.explanation,
     );
     if (f.excerpt) item.append(" ", el("q", { class: "finding-excerpt" }, f.excerpt));
-    if (f.suggestion) item.append(" ", el("span", { class: "finding-fix" }, `Fix: ${f.suggestion}`));
+    if (f.suggestion) item.append(" ", el("span", { class: "finding-fix" }, t("findings.fix", { text: f.suggestion })));
     list.appendChild(item);
   }
   return el(
@@ -327,8 +325,15 @@ export function renderFindings(findings: Finding[]): HTMLElement {
   );
 }
 
+/** Whether a product matches the library's search: its name (any case) or its number. */
+export function matchesProduct(p: ProductSummary, query: string): boolean {
+  const q = query.trim().toLowerCase();
+  if (!q) return true;
+  return p.name.toLowerCase().includes(q) || `#${p.id}` === q || String(p.id) === q;
+}
+
 export function renderProductItem(p: ProductSummary, selected: boolean): HTMLLIElement {
-  const drafts = p.draft_count === 1 ? "1 draft" : `${p.draft_count} drafts`;
+  const drafts = plural(p.draft_count, "product.drafts.one", "product.drafts.other");
   return el(
     "li",
     {},
@@ -339,7 +344,7 @@ export function renderProductItem(p: ProductSummary, selected: boolean): HTMLLIE
         testid: "product-item",
         attrs: { type: "button", "data-product-id": p.id, "aria-current": selected ? "true" : null },
       },
-      el("span", { class: "product-item-name" }, p.name || `Product ${p.id}`),
+      el("span", { class: "product-item-name" }, p.name || t("product.untitled", { id: p.id })),
       el("span", { class: "product-item-meta" }, drafts),
     ),
   );
@@ -356,8 +361,12 @@ export function renderDraftItem(d: DraftSummary, selected: boolean): HTMLLIEleme
         testid: "draft-item",
         attrs: { type: "button", "data-draft-id": d.id, "aria-current": selected ? "true" : null },
       },
-      el("span", { class: "draft-item-title", testid: "draft-item-title" }, d.title || "(untitled)"),
-      el("span", { class: "draft-item-meta" }, `${d.lang} · ${d.marketplace} · v${d.current_version} · ${d.updated_at}`),
+      el("span", { class: "draft-item-title", testid: "draft-item-title" }, d.title || t("draft.untitled")),
+      el(
+        "span",
+        { class: "draft-item-meta" },
+        `${d.lang} · ${d.marketplace} · ${statusText(d.status)} · v${d.current_version} · ${d.updated_at}`,
+      ),
     ),
   );
 }
@@ -372,12 +381,26 @@ export function pickModels(models: ModelStatus[]): { installed: ModelStatus[]; s
 export function renderModelOptions(models: ModelStatus[]): { options: HTMLOptionElement[]; selected: string | null } {
   const { installed, selected } = pickModels(models);
   if (installed.length === 0) {
-    const none = el("option", { attrs: { value: "" } }, "No model installed — run: vitrine models fetch");
+    const none = el("option", { attrs: { value: "" } }, t("generate.noModel"));
     return { options: [none], selected: null };
   }
   const options = installed.map((m) => {
-    const label = `${m.name || m.id} (${m.role}, ${formatBytes(m.size_bytes)})${m.default ? " — default" : ""}`;
+    const label = `${m.name || m.id} (${m.role}, ${formatBytes(m.size_bytes)})${m.default ? ` — ${t("generate.default")}` : ""}`;
     return el("option", { attrs: { value: m.id, selected: m.id === selected } }, label);
   });
   return { options, selected };
+}
+
+const STATUS_KEYS = {
+  draft: "status.draft",
+  in_review: "status.in_review",
+  approved: "status.approved",
+  changes_requested: "status.changes_requested",
+  rejected: "status.rejected",
+  exported: "status.exported",
+} as const;
+
+/** A review state in the UI's language; an unknown one as stored. */
+export function statusText(status: string): string {
+  return Object.prototype.hasOwnProperty.call(STATUS_KEYS, status) ? t(STATUS_KEYS[status as keyof typeof STATUS_KEYS]) : status;
 }

@@ -84,6 +84,8 @@ export interface Listing {
   bullets: string[];
   description: string;
   keywords: string[];
+  /** Marketplace fields (Shopify's seo_title…), kept as they are by an edit. */
+  extra?: Record<string, string>;
 }
 
 export interface Provenance {
@@ -213,4 +215,111 @@ export interface FactOptions {
   keys: EditableKey[];
   /** Every category, parents right before their children. */
   categories: CategoryOption[];
+}
+
+// ---------------------------------------------------------------- review, export, settings
+
+export type DraftStatus = "draft" | "in_review" | "approved" | "changes_requested" | "rejected" | "exported";
+export const DRAFT_STATUSES: readonly DraftStatus[] = ["draft", "in_review", "approved", "changes_requested", "rejected", "exported"];
+
+/** The workflow actions the review screen offers (vitrine_core::review::Action). */
+export type ReviewAction = "submit" | "approve" | "request_changes" | "reject" | "reopen";
+
+/** vitrine_core::review::Profile */
+export interface Profile {
+  id: number;
+  name: string;
+  role: "author" | "reviewer" | "admin";
+  created_at: string;
+}
+
+/** vitrine_core::review::Comment */
+export interface Comment {
+  id: number;
+  draft_id: number;
+  version: number;
+  field: string;
+  span: [number, number] | null;
+  author: string;
+  body: string;
+  created_at: string;
+}
+
+/** vitrine_core::audit::AuditRecord */
+export interface AuditRecord {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  entity: string;
+  entity_id: number;
+  details: unknown;
+}
+
+/** src-tauri review_cmds::ReviewDetail */
+export interface ReviewDetail {
+  draft: Draft;
+  findings: Finding[];
+  comments: Comment[];
+  history: AuditRecord[];
+  actor: Profile;
+  actions: string[];
+}
+
+export interface ActionOutcome {
+  draft: Draft;
+  overridden: boolean;
+}
+
+export interface DiffChunk {
+  op: "equal" | "insert" | "delete";
+  text: string;
+}
+
+export interface FieldDiff {
+  field: string;
+  granularity: "word" | "char";
+  changed: boolean;
+  chunks: DiffChunk[];
+  rendered: string;
+}
+
+/** vitrine_core::review::VersionDiff */
+export interface VersionDiff {
+  draft_id: number;
+  from: number;
+  to: number;
+  fields: FieldDiff[];
+}
+
+export type ExportFormat = "shopify" | "amazon" | "json" | "markdown" | "html";
+export const EXPORT_FORMATS: readonly ExportFormat[] = ["shopify", "amazon", "json", "markdown", "html"];
+
+/** vitrine_core::exports::ExportReport */
+export interface ExportReport {
+  path: string;
+  format: ExportFormat;
+  products: number;
+  rows: number;
+  drafts: number[];
+  not_approved: number;
+}
+
+/** src-tauri export_cmds::AppInfo */
+export interface AppInfo {
+  data_dir: string;
+  models_dir: string;
+  exports_dir: string;
+  profile: Profile;
+  version: string;
+}
+
+/** vitrine_core::review::Outcome: what became of one draft in a bulk action. */
+export interface BulkOutcome {
+  draft_id: number;
+  ok: boolean;
+  status?: string;
+  code?: string;
+  error?: string;
+  overridden: boolean;
 }
