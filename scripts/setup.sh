@@ -123,16 +123,18 @@ if [ "$TEST_DEPS" -eq 1 ]; then
   fi
 fi
 
-# --- The openai SDK for `vitrine serve`'s client test --------------------------
+# --- HTTP clients for `vitrine serve`'s tests ---------------------------------
 # crates/vitrine-server/tests/sdk.rs drives the OpenAI-compatible endpoint
-# with the official SDK from this venv (VITRINE_SDK_PYTHON overrides it).
+# with the official SDK, and tests/contract.rs runs schemathesis against the
+# OpenAPI document, both from this venv (VITRINE_SDK_PYTHON overrides it).
 OPENAI_PKG="openai==3.57.0"
+SCHEMATHESIS_PKG="schemathesis==4.32.5"
 if [ "$TEST_DEPS" -eq 1 ] && [ -z "${VITRINE_SDK_PYTHON:-}" ]; then
   SDK_VENV="${VITRINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vitrine}/serve/sdk-venv"
-  if ! "$SDK_VENV/bin/python" -c 'import openai' >/dev/null 2>&1; then
-    say "Installing $OPENAI_PKG into $SDK_VENV"
+  if ! "$SDK_VENV/bin/python" -c 'import openai, schemathesis' >/dev/null 2>&1; then
+    say "Installing $OPENAI_PKG and $SCHEMATHESIS_PKG into $SDK_VENV"
     [ -x "$SDK_VENV/bin/python" ] || python3 -m venv "$SDK_VENV"
-    "$SDK_VENV/bin/python" -m pip install -q --disable-pip-version-check "$OPENAI_PKG"
+    "$SDK_VENV/bin/python" -m pip install -q --disable-pip-version-check "$OPENAI_PKG" "$SCHEMATHESIS_PKG"
   fi
 fi
 

@@ -4,11 +4,12 @@
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use vitrine_core::api_tokens;
 use vitrine_core::review::{Profile, Role};
 
 use crate::error::ApiError;
+use crate::openai::OpenAiError;
 use crate::state::AppState;
 
 /// Who is calling: put into each authenticated request's extensions.
@@ -36,11 +37,19 @@ impl Caller {
     }
 }
 
-pub async fn require_token(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
+/// Authenticate the request; refusals take the shape of the API called
+/// (OpenAI's error JSON under `/v1`, problem+json elsewhere), so an OpenAI
+/// client shows the reason.
+pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let openai = req.uri().path().starts_with("/v1/");
+    match authenticate(&state, req).await {
+        Ok(req) => next.run(req).await,
+        Err(e) if openai => OpenAiError(e).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn authenticate(state: &AppState, mut req: Request) -> Result<Request, ApiError> {
     let unauthorized =
         |detail: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail.to_string());
     let value = req
@@ -69,5 +78,5 @@ pub async fn require_token(
         token_id: info.id,
         profile,
     });
-    Ok(next.run(req).await)
+    Ok(req)
 }

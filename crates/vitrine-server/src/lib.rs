@@ -61,6 +61,7 @@ pub fn app(state: AppState) -> Router {
             "/api/drafts/{id}/comments",
             get(routes::drafts::comments).post(routes::drafts::comment),
         )
+        .route("/api/drafts/{id}/approve", post(routes::drafts::approve))
         .route("/api/drafts/{id}/{action}", post(routes::drafts::act))
         .route("/api/audit/verify", get(routes::drafts::audit_verify))
         .route(

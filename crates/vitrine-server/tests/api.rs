@@ -46,8 +46,13 @@ fn tokens_roles_and_public_routes() {
         .is_some_and(|v| v.starts_with("Bearer")));
     s.get("/api/products", Some("vtr_0000"))
         .assert_problem(401, "unauthorized");
-    s.get("/v1/models", Some("not-even-a-token"))
-        .assert_problem(401, "unauthorized");
+    // Under /v1 a refusal takes OpenAI's error shape, which its clients read.
+    let r = s.get("/v1/models", Some("not-even-a-token"));
+    assert_eq!(r.status, 401);
+    assert_eq!(r.content_type, "application/json");
+    let e = r.json();
+    assert_eq!(e["error"]["type"], "authentication_error", "{e}");
+    assert_eq!(e["error"]["code"], "unauthorized", "{e}");
 
     let me = s.get("/api/me", Some(&s.tokens.reviewer)).json();
     assert_eq!(me["profile"], "rita");

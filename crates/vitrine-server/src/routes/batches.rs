@@ -1,6 +1,6 @@
 //! Batch jobs from an uploaded catalogue, run in the background.
 
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use sha2::{Digest, Sha256};
@@ -13,7 +13,7 @@ use vitrine_core::CoreError;
 
 use super::skills_upload::{field, parse_field, read_upload};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{check_length, extension_in, Path};
+use crate::extract::{check_length, extension_in, Multipart, Path};
 use crate::state::AppState;
 
 use super::{to_json, JsonValue};

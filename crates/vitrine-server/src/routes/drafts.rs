@@ -17,13 +17,55 @@ use super::{to_json, JsonValue};
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DraftQuery {
-    /// draft, in_review, approved, changes_requested, rejected, exported
-    pub status: Option<String>,
-    /// listing, script, review_summary
-    pub kind: Option<String>,
+    pub status: Option<StatusName>,
+    pub kind: Option<KindName>,
     pub lang: Option<String>,
     pub marketplace: Option<String>,
     pub product: Option<i64>,
+}
+
+/// A draft's state in the review workflow.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusName {
+    Draft,
+    InReview,
+    Approved,
+    ChangesRequested,
+    Rejected,
+    Exported,
+}
+
+impl From<StatusName> for DraftStatus {
+    fn from(s: StatusName) -> Self {
+        match s {
+            StatusName::Draft => DraftStatus::Draft,
+            StatusName::InReview => DraftStatus::InReview,
+            StatusName::Approved => DraftStatus::Approved,
+            StatusName::ChangesRequested => DraftStatus::ChangesRequested,
+            StatusName::Rejected => DraftStatus::Rejected,
+            StatusName::Exported => DraftStatus::Exported,
+        }
+    }
+}
+
+/// What a draft holds.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KindName {
+    Listing,
+    Script,
+    ReviewSummary,
+}
+
+impl KindName {
+    fn as_str(self) -> &'static str {
+        match self {
+            KindName::Listing => "listing",
+            KindName::Script => "script",
+            KindName::ReviewSummary => "review_summary",
+        }
+    }
 }
 
 /// Drafts matching the filters, oldest first (a review queue's order).
@@ -34,15 +76,9 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<DraftQuery>,
 ) -> ApiResult<JsonValue> {
-    let status = match q.status.as_deref() {
-        Some(s) => Some(DraftStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", format!("unknown draft status `{s}`"))
-        })?),
-        None => None,
-    };
     let filter = DraftFilter {
-        status,
-        kind: q.kind,
+        status: q.status.map(DraftStatus::from),
+        kind: q.kind.map(|k| k.as_str().to_string()),
         lang: q.lang,
         marketplace: q.marketplace,
         product_ids: q.product.into_iter().collect(),
@@ -73,78 +109,118 @@ pub async fn history(State(state): State<AppState>, Path(id): Path<i64>) -> ApiR
 pub struct ActionBody {
     /// Why; kept in the audit log.
     pub reason: Option<String>,
-    /// Approve despite blocking findings (admins only), with this reason.
+}
+
+/// Approval's optional body.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBody {
+    /// Why; kept in the audit log.
+    pub reason: Option<String>,
+    /// Approve despite blocking findings (admins only), with this reason
+    /// (not blank).
     #[serde(rename = "override")]
+    #[schema(pattern = r"\S")]
     pub override_reason: Option<String>,
 }
 
-/// The body is optional: empty means no reason.
-fn action_body(bytes: &Bytes) -> ApiResult<ActionBody> {
+/// A body that may be empty or `null`, meaning all defaults.
+fn optional_body<T: serde::de::DeserializeOwned + Default>(bytes: &Bytes) -> ApiResult<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(ActionBody::default());
+        return Ok(T::default());
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        let code = if e.is_syntax() || e.is_eof() {
-            "malformed_json"
-        } else {
-            "invalid_json"
-        };
-        ApiError::bad_request(code, format!("the body is not a valid action: {e}"))
-    })
+    serde_json::from_slice::<Option<T>>(bytes)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| {
+            let code = if e.is_syntax() || e.is_eof() {
+                "malformed_json"
+            } else {
+                "invalid_json"
+            };
+            ApiError::bad_request(code, format!("the body does not fit this action: {e}"))
+        })
 }
 
-/// A review action on a draft: submit, approve, reject, request-changes,
-/// reopen. Roles: authors submit; reviewers approve, reject and request
-/// changes; admins reopen and override blocking findings.
+/// A review action other than approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReviewAction {
+    Submit,
+    Reject,
+    #[serde(alias = "request_changes")]
+    RequestChanges,
+    Reopen,
+}
+
+/// A review action on a draft: submit, reject, request-changes, reopen.
+/// Roles: authors submit; reviewers reject and request changes; admins
+/// reopen. Approval has its own operation.
 #[utoipa::path(post, path = "/api/drafts/{id}/{action}", tag = "review",
-    params(("id" = i64, Path), ("action" = String, Path, description = "submit, approve, reject, request-changes or reopen")),
+    params(("id" = i64, Path), ("action" = ReviewAction, Path)),
     request_body(content = Option<ActionBody>, content_type = "application/json"),
-    responses((status = 200, description = "The draft after the action (approve: with the findings)", body = Object),
+    responses((status = 200, description = "The draft after the action", body = Object),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn act(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((id, action)): Path<(i64, String)>,
+    Path((id, action)): Path<(i64, ReviewAction)>,
     body: Bytes,
 ) -> ApiResult<JsonValue> {
-    let body = action_body(&body)?;
+    let body: ActionBody = optional_body(&body)?;
     let store = state.studio().store();
     let actor = &caller.profile;
     let note = body.reason.as_deref();
-    if body.override_reason.is_some() && action != "approve" {
-        return Err(ApiError::bad_request(
-            "invalid_input",
-            "`override` applies to approve only",
-        ));
-    }
-    match action.as_str() {
-        "approve" => to_json(
-            &review::approve(store, actor, id, note, body.override_reason.as_deref()).await?,
-        ),
-        "submit" => to_json(&review::submit(store, actor, id, note).await?),
-        "reject" => to_json(&review::reject(store, actor, id, note).await?),
-        "request-changes" | "request_changes" => {
+    match action {
+        ReviewAction::Submit => to_json(&review::submit(store, actor, id, note).await?),
+        ReviewAction::Reject => to_json(&review::reject(store, actor, id, note).await?),
+        ReviewAction::RequestChanges => {
             to_json(&review::request_changes(store, actor, id, note).await?)
         }
-        "reopen" => to_json(&review::reopen(store, actor, id, note).await?),
-        other => Err(ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "unknown_action",
-            format!("no action `{other}`: submit, approve, reject, request-changes or reopen"),
-        )),
+        ReviewAction::Reopen => to_json(&review::reopen(store, actor, id, note).await?),
     }
+}
+
+/// Approve a draft in review (reviewers). Blocking findings refuse it
+/// (409) unless an admin gives an `override` reason.
+#[utoipa::path(post, path = "/api/drafts/{id}/approve", tag = "review",
+    params(("id" = i64, Path)),
+    request_body(content = Option<ApproveBody>, content_type = "application/json"),
+    responses((status = 200, description = "The approval, with the findings", body = Object),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn approve(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<JsonValue> {
+    let body: ApproveBody = optional_body(&body)?;
+    to_json(
+        &review::approve(
+            state.studio().store(),
+            &caller.profile,
+            id,
+            body.reason.as_deref(),
+            body.override_reason.as_deref(),
+        )
+        .await?,
+    )
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     /// `title`, `bullets[1]`, `description`, `keywords[2]`, `seo_title`…
+    #[schema(min_length = 1)]
     pub field: String,
     /// Character offsets `[start, end)` in the field's text.
+    #[schema(min_items = 2, max_items = 2)]
     pub span: Option<(usize, usize)>,
     /// The version commented on; the current one by default.
     pub version: Option<i64>,
+    /// The comment; blank text is refused.
+    #[schema(pattern = r"\S")]
     pub body: String,
 }
 

@@ -12,15 +12,37 @@ use vitrine_core::CoreError;
 
 use super::en;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::Json;
 use crate::state::AppState;
+
+/// shopify (product CSV), amazon (flat file), json, markdown, html.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatName {
+    Shopify,
+    Amazon,
+    Json,
+    Markdown,
+    Html,
+}
+
+impl From<FormatName> for ExportFormat {
+    fn from(f: FormatName) -> Self {
+        match f {
+            FormatName::Shopify => ExportFormat::Shopify,
+            FormatName::Amazon => ExportFormat::Amazon,
+            FormatName::Json => ExportFormat::Json,
+            FormatName::Markdown => ExportFormat::Markdown,
+            FormatName::Html => ExportFormat::Html,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportBody {
-    /// shopify (product CSV), amazon (flat file), json, markdown, html
-    pub format: String,
+    pub format: FormatName,
     /// Listing language (one per shop file).
     #[serde(default = "en")]
     #[schema(default = "en")]
@@ -48,10 +70,7 @@ pub async fn export(
     Extension(caller): Extension<Caller>,
     Json(body): Json<ExportBody>,
 ) -> ApiResult<Response> {
-    let format: ExportFormat = body
-        .format
-        .parse()
-        .map_err(|e: String| ApiError::bad_request("invalid_input", e))?;
+    let format = ExportFormat::from(body.format);
     let filter = ExportFilter {
         lang: Some(body.lang),
         marketplace: body.marketplace,

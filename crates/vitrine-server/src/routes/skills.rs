@@ -1,6 +1,6 @@
 //! Photos, products, listings, scripts, review summaries and checks.
 
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Extension;
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use super::skills_upload::{field, parse_field, read_upload};
 use super::{en, generic, yes, CancelOnDrop};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{check_length, extension_in, Json, Path};
+use crate::extract::{check_length, extension_in, Json, Multipart, Path};
 use crate::state::AppState;
 
 use super::{to_json, JsonValue};
@@ -164,6 +164,7 @@ pub async fn listing(
 #[serde(deny_unknown_fields)]
 pub struct ScriptBody {
     /// The line-up, in order; the draft is stored on the first.
+    #[schema(min_items = 1)]
     pub product_ids: Vec<i64>,
     #[serde(default = "en")]
     #[schema(default = "en")]
@@ -267,11 +268,9 @@ pub async fn review_summary(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckBody {
-    /// A listing: `title`, `bullets`, `description`, `keywords` (and
-    /// marketplace `extra` fields). Give this or `text`.
-    #[schema(value_type = Option<Object>)]
-    pub listing: Option<Listing>,
-    /// Any copy, checked as one field.
+    /// A listing. Give this or `text`, not both.
+    pub listing: Option<ListingInput>,
+    /// Any copy, checked as one field. Give this or `listing`.
     pub text: Option<String>,
     /// Check against this product's facts.
     pub product_id: Option<i64>,
@@ -284,11 +283,67 @@ pub struct CheckBody {
     pub brand: Option<String>,
 }
 
+/// A listing's copy, as posted for checking.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ListingInput {
+    pub title: String,
+    pub bullets: Vec<String>,
+    pub description: String,
+    pub keywords: Vec<String>,
+    /// The marketplace's own fields (Shopify's `seo_title`,
+    /// `seo_description`, `image_alt`), by name.
+    #[serde(default)]
+    pub extra: std::collections::BTreeMap<String, String>,
+}
+
+impl From<ListingInput> for Listing {
+    fn from(l: ListingInput) -> Self {
+        Listing {
+            title: l.title,
+            bullets: l.bullets,
+            description: l.description,
+            keywords: l.keywords,
+            extra: l.extra,
+        }
+    }
+}
+
+/// Says in the document what the handler insists on: exactly one of
+/// `listing` and `text` (a `oneOf` that `utoipa`'s derive cannot write).
+pub struct CheckBodyChoice;
+
+impl utoipa::Modify for CheckBodyChoice {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+        use utoipa::openapi::RefOr;
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let Some(body) = components.schemas.remove("CheckBody") else {
+            return;
+        };
+        let typed = |t: Type| ObjectBuilder::new().schema_type(t);
+        let only = |given: &str, given_schema: ObjectBuilder, absent: &str| {
+            ObjectBuilder::new()
+                .required(given)
+                .property(given, given_schema)
+                .property(absent, typed(Type::Null))
+        };
+        let choice = OneOfBuilder::new()
+            .item(only("listing", typed(Type::Object), "text"))
+            .item(only("text", typed(Type::String), "listing"));
+        let schema = AllOfBuilder::new().item(body).item(choice).build();
+        components
+            .schemas
+            .insert("CheckBody".to_string(), RefOr::T(Schema::AllOf(schema)));
+    }
+}
+
 /// Run every check on a posted listing or text: limits, wording,
 /// contradictions with the facts, unsupported specs, language, brand.
 #[utoipa::path(post, path = "/api/checks", tag = "skills", request_body = CheckBody,
     responses((status = 200, description = "Findings, blocking first", body = [Object]),
-        (status = 400, body = Problem)),
+        (status = 400, body = Problem), (status = 404, description = "No such product", body = Problem)),
     security(("bearer" = [])))]
 pub async fn check(
     State(state): State<AppState>,
@@ -299,7 +354,7 @@ pub async fn check(
         (Some(listing), None) => {
             studio
                 .check_listing(
-                    listing,
+                    &listing.clone().into(),
                     body.product_id,
                     &body.marketplace,
                     &body.lang,

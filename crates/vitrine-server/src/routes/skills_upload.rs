@@ -1,14 +1,12 @@
 //! Reading multipart uploads: the `file` part (its name checked, never
 //! used as a path) and the text parts beside it.
 
-use axum::extract::Multipart;
-
 use crate::error::{ApiError, ApiResult};
-use crate::extract::safe_file_name;
+use crate::extract::{safe_file_name, Multipart};
 
 /// Read the `file` part (refusing unsafe names) and the text parts.
 pub async fn read_upload(
-    mut multipart: Multipart,
+    Multipart(mut multipart): Multipart,
 ) -> ApiResult<(String, Vec<u8>, Vec<(String, String)>)> {
     let mut file = None;
     let mut fields = Vec::new();

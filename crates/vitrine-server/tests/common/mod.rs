@@ -24,6 +24,63 @@ pub fn shared_models_dir() -> PathBuf {
         .expect("a home directory")
 }
 
+/// The Python of a venv holding the HTTP clients the tests drive the
+/// server with: the official `openai` SDK and schemathesis, pinned.
+/// `VITRINE_SDK_PYTHON` names another; scripts/setup.sh --test-deps makes
+/// this one, and the tests do too when it is missing.
+pub fn tool_python() -> PathBuf {
+    const PACKAGES: [(&str, &str); 2] = [
+        ("openai", "openai==3.57.0"),
+        ("schemathesis", "schemathesis==4.32.5"),
+    ];
+    if let Some(p) = std::env::var_os("VITRINE_SDK_PYTHON").filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var_os("VITRINE_CACHE_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            directories::ProjectDirs::from("", "", "vitrine").map(|d| d.cache_dir().to_path_buf())
+        })
+        .expect("a cache dir");
+    let venv = cache.join("serve").join("sdk-venv");
+    let python = venv.join("bin").join("python");
+    let has = |module: &str| {
+        std::process::Command::new(&python)
+            .args(["-c", &format!("import {module}")])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !python.exists() {
+        let ok = std::process::Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status();
+        assert!(
+            ok.is_ok_and(|s| s.success()),
+            "python3 -m venv failed (install python3-venv)"
+        );
+    }
+    for (module, spec) in PACKAGES {
+        if has(module) {
+            continue;
+        }
+        let ok = std::process::Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                spec,
+            ])
+            .status();
+        assert!(ok.is_ok_and(|s| s.success()), "pip install {spec} failed");
+    }
+    python
+}
+
 pub struct Tokens {
     pub author: String,
     pub reviewer: String,
