@@ -168,7 +168,7 @@ pub async fn run(ctx: &Context, products: usize, model: &str, json: bool) -> Res
 }
 
 /// A generic CSV of `n` products cycling through everyday goods.
-fn write_catalogue(path: &Path, n: usize) -> Result<()> {
+pub(super) fn write_catalogue(path: &Path, n: usize) -> Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     w.write_record(["handle", "title", "colour", "material", "price"])?;
     for i in 0..n {

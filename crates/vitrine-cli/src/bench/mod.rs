@@ -20,6 +20,7 @@ use crate::commands::{cache_dir, Context};
 mod batch;
 mod prefix;
 mod requant;
+mod scaleout;
 mod structured;
 mod vision;
 
@@ -80,6 +81,20 @@ pub struct BenchArgs {
     /// own overhead per item
     #[arg(long, value_name = "N")]
     batch: Option<usize>,
+    /// Instead of the llama.cpp comparison: batch throughput against the
+    /// remote backend with llama.cpp's `llama-server` on loopback, started
+    /// with each of these slot counts (comma-separated); the batch is
+    /// --batch listings (default 16) with as many requests in flight as
+    /// slots, on the first of --models (default the tiny model) with the
+    /// first of --threads for the server (two threads busy-wait, and
+    /// collapse, on a loaded two-core machine)
+    #[arg(long, value_delimiter = ',', value_name = "SLOTS")]
+    scale_out: Vec<usize>,
+    /// The llama-server binary for --scale-out (default:
+    /// VITRINE_LLAMA_SERVER, else the one scripts/build-llama-server.sh
+    /// builds)
+    #[arg(long, value_name = "FILE")]
+    llama_server: Option<PathBuf>,
 }
 
 /// What both runners read on stdin.
@@ -202,6 +217,26 @@ where
 }
 
 pub async fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
+    if !args.scale_out.is_empty() {
+        let bin = scaleout::server_binary(args.llama_server.as_deref())?;
+        let mut args = args;
+        if args.models.is_empty() && args.model_path.is_empty() {
+            args.models = vec!["smollm2-135m".into()];
+        }
+        let Some(target) = targets(ctx, &args)?.into_iter().next() else {
+            bail!("--scale-out needs a model");
+        };
+        let threads = args.threads.first().copied().unwrap_or(1);
+        return scaleout::run(
+            ctx,
+            &args.scale_out,
+            args.batch.unwrap_or(16),
+            (&target.id, &target.path),
+            (&bin, threads),
+            args.json,
+        )
+        .await;
+    }
     if let Some(n) = args.batch {
         let model = args.models.first().map_or("smollm2-135m", String::as_str);
         return batch::run(ctx, n, model, args.json).await;
