@@ -4,9 +4,24 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{CoreError, Result};
+use crate::store::DatabaseTarget;
+
+/// `<data dir>/config.toml`. Unknown keys are refused, so a misspelt
+/// `database_url` is an error rather than a silent fall back to SQLite.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    database_url: Option<String>,
+}
 
 pub const DATA_DIR_ENV: &str = "VITRINE_DATA_DIR";
 pub const MODELS_DIR_ENV: &str = "VITRINE_MODELS_DIR";
+/// A database URL (`postgres://…`) that replaces the SQLite file in the
+/// data dir; see docs/TEAM_DATABASE.md.
+pub const DATABASE_URL_ENV: &str = "VITRINE_DATABASE_URL";
+/// The data dir's settings file; its `database_url` key is the fallback
+/// for [`DATABASE_URL_ENV`].
+pub const CONFIG_FILE: &str = "config.toml";
 
 #[derive(Debug, Clone)]
 pub struct DataDir {
@@ -56,6 +71,33 @@ impl DataDir {
     }
     pub fn db_path(&self) -> PathBuf {
         self.root.join("vitrine.db")
+    }
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
+    }
+    /// Where the store lives: `VITRINE_DATABASE_URL`, else `database_url`
+    /// in `<data dir>/config.toml`, else the SQLite file [`Self::db_path`].
+    pub fn database(&self) -> Result<DatabaseTarget> {
+        if let Some(url) = std::env::var(DATABASE_URL_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            return DatabaseTarget::from_url(&url);
+        }
+        let path = self.config_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(DatabaseTarget::SqliteFile(self.db_path()))
+            }
+            Err(source) => return Err(CoreError::Io { path, source }),
+        };
+        let config: Config = toml::from_str(&text)
+            .map_err(|e| CoreError::InvalidInput(format!("{}: {}", path.display(), e.message())))?;
+        match config.database_url.filter(|u| !u.trim().is_empty()) {
+            Some(url) => DatabaseTarget::from_url(&url),
+            None => Ok(DatabaseTarget::SqliteFile(self.db_path())),
+        }
     }
     pub fn photos_dir(&self) -> PathBuf {
         self.root.join("photos")

@@ -70,7 +70,7 @@ fn spec(concurrency: usize) -> BatchSpec {
 async fn drafts_per_item(studio: &Studio, batch: i64) -> Vec<(i64, i64)> {
     sqlx::query_as::<_, (i64, i64)>(
         "SELECT i.id, (SELECT COUNT(*) FROM drafts d WHERE d.batch_item_id = i.id)
-           FROM batch_items i WHERE i.batch_id = ? ORDER BY i.id",
+           FROM batch_items i WHERE i.batch_id = $1 ORDER BY i.id",
     )
     .bind(batch)
     .fetch_all(studio.store().pool())
