@@ -39,17 +39,22 @@ fn list(text: &str) -> Vec<String> {
 /// user write takes them over.
 async fn write_rows(conn: &mut Conn, file: &GraphFile, origin: Origin) -> Result<()> {
     let o = origin.as_str();
-    let guard = if origin == Origin::Builtin {
-        " WHERE origin = 'builtin'"
-    } else {
-        ""
+    // Qualified: in PostgreSQL a bare `origin` could be the row's or the
+    // proposed one's (`excluded.origin`).
+    let guard = |table: &str| {
+        if origin == Origin::Builtin {
+            format!(" WHERE {table}.origin = 'builtin'")
+        } else {
+            String::new()
+        }
     };
     for c in &file.categories {
         sqlx::query(&format!(
             "INSERT INTO kg_categories (key, en, zh, synonyms_en, synonyms_zh, attributes, origin)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (key) DO UPDATE SET en = $2, zh = $3, synonyms_en = $4,
-                 synonyms_zh = $5, attributes = $6, origin = $7{guard}"
+                 synonyms_zh = $5, attributes = $6, origin = $7{}",
+            guard("kg_categories")
         ))
         .bind(&c.key)
         .bind(&c.en)
@@ -66,12 +71,15 @@ async fn write_rows(conn: &mut Conn, file: &GraphFile, origin: Origin) -> Result
             "INSERT INTO kg_attributes (key, en, zh, multi, values_from, origin)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (key) DO UPDATE SET en = $2, zh = $3, multi = $4,
-                 values_from = $5, origin = $6{guard}"
+                 values_from = $5, origin = $6{}",
+            guard("kg_attributes")
         ))
         .bind(&a.key)
         .bind(&a.en)
         .bind(&a.zh)
-        .bind(a.multi)
+        // An integer 0/1 on both backends (PostgreSQL has no implicit
+        // boolean-to-integer cast).
+        .bind(i64::from(a.multi))
         .bind(&a.values_from)
         .bind(o)
         .execute(&mut *conn)
@@ -83,7 +91,8 @@ async fn write_rows(conn: &mut Conn, file: &GraphFile, origin: Origin) -> Result
                      COALESCE((SELECT position FROM kg_values WHERE attribute = $1 AND key = $2),
                               $7 + (SELECT COUNT(*) FROM kg_values WHERE attribute = $1)), $8)
                  ON CONFLICT (attribute, key) DO UPDATE SET en = $3, zh = $4, synonyms_en = $5,
-                     synonyms_zh = $6, origin = $8{guard}"
+                     synonyms_zh = $6, origin = $8{}",
+                guard("kg_values")
             ))
             .bind(&a.key)
             .bind(&v.key)
@@ -112,7 +121,8 @@ async fn write_rows(conn: &mut Conn, file: &GraphFile, origin: Origin) -> Result
     for m in &file.imagenet {
         sqlx::query(&format!(
             "INSERT INTO kg_imagenet (idx, label, category, origin) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (idx) DO UPDATE SET label = $2, category = $3, origin = $4{guard}"
+             ON CONFLICT (idx) DO UPDATE SET label = $2, category = $3, origin = $4{}",
+            guard("kg_imagenet")
         ))
         .bind(i64::from(m.index))
         .bind(&m.label)
@@ -133,12 +143,12 @@ async fn read_file(conn: &mut Conn) -> Result<GraphFile> {
     .await?
     {
         file.categories.push(Category {
-            key: r.get(0),
-            en: r.get(1),
-            zh: r.get(2),
-            synonyms_en: list(r.get(3)),
-            synonyms_zh: list(r.get(4)),
-            attributes: list(r.get(5)),
+            key: r.try_get(0)?,
+            en: r.try_get(1)?,
+            zh: r.try_get(2)?,
+            synonyms_en: list(r.try_get(3)?),
+            synonyms_zh: list(r.try_get(4)?),
+            attributes: list(r.try_get(5)?),
         });
     }
     for r in sqlx::query("SELECT key, en, zh, multi, values_from FROM kg_attributes ORDER BY key")
@@ -146,11 +156,11 @@ async fn read_file(conn: &mut Conn) -> Result<GraphFile> {
         .await?
     {
         file.attributes.push(Attribute {
-            key: r.get(0),
-            en: r.get(1),
-            zh: r.get(2),
-            multi: r.get(3),
-            values_from: r.get(4),
+            key: r.try_get(0)?,
+            en: r.try_get(1)?,
+            zh: r.try_get(2)?,
+            multi: r.try_get::<i64, _>(3)? != 0,
+            values_from: r.try_get(4)?,
             values: Vec::new(),
         });
     }
@@ -161,14 +171,14 @@ async fn read_file(conn: &mut Conn) -> Result<GraphFile> {
     .fetch_all(&mut *conn)
     .await?
     {
-        let attribute: String = r.get(0);
+        let attribute: String = r.try_get(0)?;
         if let Some(a) = file.attributes.iter_mut().find(|a| a.key == attribute) {
             a.values.push(AttrValue {
-                key: r.get(1),
-                en: r.get(2),
-                zh: r.get(3),
-                synonyms_en: list(r.get(4)),
-                synonyms_zh: list(r.get(5)),
+                key: r.try_get(1)?,
+                en: r.try_get(2)?,
+                zh: r.try_get(3)?,
+                synonyms_en: list(r.try_get(4)?),
+                synonyms_zh: list(r.try_get(5)?),
             });
         }
     }
@@ -176,12 +186,12 @@ async fn read_file(conn: &mut Conn) -> Result<GraphFile> {
         .fetch_all(&mut *conn)
         .await?
     {
-        let kind: String = r.get(0);
+        let kind: String = r.try_get(0)?;
         if let Some(kind) = RelationKind::parse(&kind) {
             file.relations.push(Relation {
                 kind,
-                from: r.get(1),
-                to: r.get(2),
+                from: r.try_get(1)?,
+                to: r.try_get(2)?,
             });
         }
     }
@@ -189,11 +199,11 @@ async fn read_file(conn: &mut Conn) -> Result<GraphFile> {
         .fetch_all(&mut *conn)
         .await?
     {
-        let idx: i64 = r.get(0);
+        let idx: i64 = r.try_get(0)?;
         file.imagenet.push(ImagenetMap {
             index: u16::try_from(idx).unwrap_or(u16::MAX),
-            label: r.get(1),
-            category: r.get(2),
+            label: r.try_get(1)?,
+            category: r.try_get(2)?,
         });
     }
     Ok(file)

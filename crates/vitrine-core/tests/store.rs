@@ -718,7 +718,37 @@ async fn a_batch_item_gets_exactly_one_draft(db: &TestDb) {
     assert!(report.ok && report.entries == 1, "{report:?}");
 }
 
+/// On PostgreSQL a running batch is marked in the database, so a second
+/// runner (another machine) is refused until the first lets go; on SQLite
+/// the data dir's lock file does that job and the database lock is a no-op.
+async fn a_batch_is_run_by_one_process_at_a_time(db: &TestDb) {
+    let store = db.open().await;
+    let first = store.lock_batch(7).await.unwrap();
+    let second = store.lock_batch(7).await;
+    match db.backend() {
+        Backend::Postgres => {
+            let e = second.err().expect("a second runner must be refused");
+            assert!(e.to_string().contains("another Vitrine process"), "{e}");
+            let other = store.lock_batch(8).await.unwrap();
+            drop(other);
+        }
+        Backend::Sqlite => assert!(second.is_ok()),
+    }
+    drop(first);
+    // Released: the server saw the connection go.
+    let mut again = store.lock_batch(7).await;
+    for _ in 0..50 {
+        if again.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        again = store.lock_batch(7).await;
+    }
+    assert!(again.is_ok(), "lock not released");
+}
+
 on_both_backends!(
+    a_batch_is_run_by_one_process_at_a_time,
     a_batch_item_gets_exactly_one_draft,
     bad_database_urls_are_clear_errors,
     migrations_create_the_schema_on_a_new_file,

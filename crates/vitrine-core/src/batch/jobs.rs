@@ -6,12 +6,58 @@ use sqlx::Row;
 
 use super::{Batch, BatchItem, BatchSpec, BatchStatus, Counts, ImportError, Output};
 use crate::error::{CoreError, Result};
-use crate::store::{now, Store};
+use crate::store::{now, Backend, Store};
+
+/// First key of the PostgreSQL advisory locks that mark running batches
+/// (the second is the batch id): "vb" in ASCII.
+const BATCH_LOCK_CLASS: i32 = 0x7662;
+
+/// Held while a process runs a batch on a shared PostgreSQL database: a
+/// session advisory lock on a connection of its own, so a runner on another
+/// machine is refused. The server releases it when the connection ends,
+/// which dropping this (or the process dying) does. On SQLite the lock
+/// file in the data dir already covers every process that can open it.
+pub struct BatchDbLock {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+}
+
+impl Drop for BatchDbLock {
+    fn drop(&mut self) {
+        // Detached, the connection closes instead of going back to the
+        // pool still holding the lock.
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
+    }
+}
 
 const ITEM_COLUMNS: &str = "id, batch_id, product_id, kind, lang, status, attempts, draft_id, \
                             error, gen_ms, overhead_us";
 
 impl Store {
+    /// Mark `batch_id` as run by this process across every machine sharing
+    /// the database (see [`BatchDbLock`]).
+    pub async fn lock_batch(&self, batch_id: i64) -> Result<BatchDbLock> {
+        if self.backend() == Backend::Sqlite {
+            return Ok(BatchDbLock { conn: None });
+        }
+        let key = i32::try_from(batch_id)
+            .map_err(|_| CoreError::InvalidInput(format!("batch id {batch_id} is out of range")))?;
+        let mut conn = self.pool().acquire().await?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+            .bind(BATCH_LOCK_CLASS)
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !got {
+            return Err(CoreError::InvalidInput(format!(
+                "batch {batch_id} is being run by another Vitrine process (on this or another \
+                 machine sharing the database); `vitrine batch pause {batch_id}` stops it"
+            )));
+        }
+        Ok(BatchDbLock { conn: Some(conn) })
+    }
+
     /// Create a batch with one item per product × output × language, and
     /// the catalogue rows that failed to import, in one transaction.
     pub async fn create_batch(
