@@ -64,12 +64,13 @@ impl Backend {
     }
 }
 
-/// Where the store lives: the SQLite file in the data dir, or a database
-/// URL (`postgres://…`, or `sqlite://…` for a file elsewhere).
+/// Where the store lives: a SQLite file (the data dir's, or `sqlite://PATH`),
+/// or a PostgreSQL URL.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseTarget {
     SqliteFile(PathBuf),
-    Url(String),
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(String),
 }
 
 impl DatabaseTarget {
@@ -78,7 +79,17 @@ impl DatabaseTarget {
         let url = url.trim();
         let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
         match scheme {
-            "postgres" | "postgresql" | "sqlite" => Ok(DatabaseTarget::Url(url.to_string())),
+            "postgres" | "postgresql" => Ok(DatabaseTarget::Postgres(url.to_string())),
+            // A file elsewhere than the data dir: treated like the default
+            // file (parent directories created, the file too).
+            "sqlite" => {
+                let options: SqliteConnectOptions = url.parse().map_err(|e| {
+                    CoreError::InvalidInput(format!("database URL `{}`: {e}", redact(url)))
+                })?;
+                Ok(DatabaseTarget::SqliteFile(
+                    options.get_filename().to_path_buf(),
+                ))
+            }
             _ => Err(CoreError::InvalidInput(format!(
                 "database URL `{}` is not supported; use postgres://USER:PASSWORD@HOST/DATABASE \
                  (or leave it unset for the SQLite file in the data dir)",
@@ -89,8 +100,8 @@ impl DatabaseTarget {
 
     pub fn backend(&self) -> Backend {
         match self {
-            DatabaseTarget::Url(u) if u.starts_with("postgres") => Backend::Postgres,
-            _ => Backend::Sqlite,
+            DatabaseTarget::SqliteFile(_) => Backend::Sqlite,
+            DatabaseTarget::Postgres(_) => Backend::Postgres,
         }
     }
 }
@@ -100,7 +111,7 @@ impl fmt::Display for DatabaseTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DatabaseTarget::SqliteFile(p) => write!(f, "{}", p.display()),
-            DatabaseTarget::Url(u) => f.write_str(&redact(u)),
+            DatabaseTarget::Postgres(u) => f.write_str(&redact(u)),
         }
     }
 }
@@ -134,7 +145,7 @@ pub struct Store {
 /// Key of the advisory lock that serialises PostgreSQL write transactions
 /// (`pg_advisory_xact_lock`); any constant unlikely to clash with another
 /// application sharing the database ("vitrine" in ASCII).
-const PG_WRITE_LOCK: i64 = 0x7669_7472_696e_65;
+const PG_WRITE_LOCK: i64 = 0x0076_6974_7269_6e65;
 
 /// How long to wait for a PostgreSQL server before reporting it unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -215,7 +226,7 @@ impl Store {
                     .create_if_missing(true)
                     .to_url_lossy()
             }
-            DatabaseTarget::Url(u) => url::Url::parse(u).map_err(|e| {
+            DatabaseTarget::Postgres(u) => url::Url::parse(u).map_err(|e| {
                 CoreError::InvalidInput(format!("database URL `{}`: {e}", redact(u)))
             })?,
         };

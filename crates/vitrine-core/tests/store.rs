@@ -164,6 +164,13 @@ async fn bad_database_urls_are_clear_errors(_db: &TestDb) {
     let e = DatabaseTarget::from_url("mysql://u:secret@h/db").unwrap_err();
     assert!(e.to_string().contains("postgres://"), "{e}");
     assert!(!e.to_string().contains("secret"), "{e}");
+    assert_eq!(
+        DatabaseTarget::from_url("sqlite:///var/x/v.db").unwrap(),
+        DatabaseTarget::SqliteFile("/var/x/v.db".into())
+    );
+    let e = DatabaseTarget::from_url("postgres//nothing").unwrap_err();
+    assert!(e.to_string().contains("postgres://"), "{e}");
+    assert!(!e.to_string().contains("secret"), "{e}");
     // Port 9 (discard) on loopback: nothing listens there.
     let target = DatabaseTarget::from_url("postgres://u:secret@127.0.0.1:9/db").unwrap();
     let e = match Store::open_target(&target).await {
@@ -734,17 +741,21 @@ async fn a_batch_is_run_by_one_process_at_a_time(db: &TestDb) {
         }
         Backend::Sqlite => assert!(second.is_ok()),
     }
-    drop(first);
-    // Released: the server saw the connection go.
-    let mut again = store.lock_batch(7).await;
-    for _ in 0..50 {
-        if again.is_ok() {
+    // Released explicitly: free at once.
+    first.release().await;
+    let again = store.lock_batch(7).await.expect("released");
+    // Dropped (a panicking runner): free once the server sees the
+    // connection go.
+    drop(again);
+    let mut after_drop = store.lock_batch(7).await;
+    for _ in 0..100 {
+        if after_drop.is_ok() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        again = store.lock_batch(7).await;
+        after_drop = store.lock_batch(7).await;
     }
-    assert!(again.is_ok(), "lock not released");
+    assert!(after_drop.is_ok(), "lock not released");
 }
 
 on_both_backends!(

@@ -110,7 +110,7 @@ async fn stored(dirs: &DataDir, sha: &str) -> Stored {
     };
     let exists = match &target {
         Some(DatabaseTarget::SqliteFile(path)) => path.is_file(),
-        Some(DatabaseTarget::Url(_)) => true,
+        Some(DatabaseTarget::Postgres(_)) => true,
         None => false,
     };
     if let Some(target) = target.filter(|_| exists) {

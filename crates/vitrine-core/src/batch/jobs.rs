@@ -21,6 +21,22 @@ pub struct BatchDbLock {
     conn: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
 }
 
+impl BatchDbLock {
+    /// Let go now; the connection goes back to the pool unlocked (or is
+    /// closed, if unlocking failed).
+    pub async fn release(mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock_all()")
+                .execute(&mut *conn)
+                .await;
+            if let Err(e) = unlocked {
+                tracing::warn!(error = %e, "cannot release the batch lock; closing its connection");
+                drop(conn.detach());
+            }
+        }
+    }
+}
+
 impl Drop for BatchDbLock {
     fn drop(&mut self) {
         // Detached, the connection closes instead of going back to the

@@ -184,8 +184,21 @@ impl Studio {
         on_event: EventSink,
     ) -> Result<BatchReport> {
         let _lock = BatchLock::acquire(&self.dirs().root().join("locks"), batch_id)?;
+        let db_lock = self.store().lock_batch(batch_id).await?;
+        let result = self.run_locked_batch(batch_id, opts, on_event).await;
+        // Let go before returning, so an immediate resume is not refused
+        // while the server has yet to notice a dropped connection.
+        db_lock.release().await;
+        result
+    }
+
+    async fn run_locked_batch(
+        &self,
+        batch_id: i64,
+        opts: RunOptions,
+        on_event: EventSink,
+    ) -> Result<BatchReport> {
         let store = self.store();
-        let _db_lock = store.lock_batch(batch_id).await?;
         let batch = store.batch(batch_id).await?;
         if batch.status == BatchStatus::Cancelled {
             return Err(CoreError::InvalidInput(format!(

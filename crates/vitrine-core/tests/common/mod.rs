@@ -79,7 +79,7 @@ impl TestDb {
             TestDb::Sqlite(dir) => {
                 DatabaseTarget::SqliteFile(dir.path().join("nested/dir/vitrine.db"))
             }
-            TestDb::Postgres { url, .. } => DatabaseTarget::Url(url.clone()),
+            TestDb::Postgres { url, .. } => DatabaseTarget::Postgres(url.clone()),
         }
     }
 
