@@ -23,7 +23,7 @@ use std::time::Duration;
 use chrono::{SecondsFormat, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row, Transaction};
 
 use crate::audit;
 use crate::error::{CoreError, Result};
@@ -34,7 +34,7 @@ use crate::types::{
 
 /// A connection of either backend; helpers that run inside a caller's
 /// transaction take `&mut Conn` (pass `&mut *tx`).
-pub type Conn = sqlx::AnyConnection;
+pub type Conn = AnyConnection;
 
 /// A write transaction from [`Store::begin_write`].
 pub type WriteTx = Transaction<'static, Any>;
@@ -56,7 +56,7 @@ impl Backend {
 
     /// SQL for the text of the top-level `key` of the JSON in `column`: the
     /// one place the dialects differ in what the store asks.
-    pub(crate) fn json_text(self, column: &str, key: &str) -> String {
+    pub fn json_text(self, column: &str, key: &str) -> String {
         match self {
             Backend::Sqlite => format!("json_extract({column}, '$.{key}')"),
             Backend::Postgres => format!("({column}::jsonb ->> '{key}')"),
@@ -235,21 +235,36 @@ impl Store {
             target: target.to_string(),
             source,
         };
+        if backend == Backend::Postgres {
+            // One direct attempt first: a server that is down or a wrong
+            // password is reported at once and in its own words, not as a
+            // pool timeout after the pool's retries.
+            let probe = AnyConnection::connect_with(&options)
+                .await
+                .map_err(connect_error)?;
+            // Only the probe's goodbye is lost if this fails.
+            let _ = probe.close().await;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(CONNECT_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
+                    match backend {
                         // WAL lets readers work beside the writer; NORMAL is
                         // durable across application crashes in WAL mode and
                         // only risks the last transactions on power loss.
-                        conn.execute(
+                        Backend::Sqlite => conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                        )
-                        .await?;
+                        ),
+                        // SQLite's busy timeout, more generous for a shared
+                        // server: a writer waiting on the write lock (or a
+                        // row lock) gives up with an error instead of
+                        // waiting forever.
+                        Backend::Postgres => conn.execute("SET lock_timeout = '30s'"),
                     }
+                    .await?;
                     Ok(())
                 })
             })
