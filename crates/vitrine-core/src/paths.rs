@@ -124,3 +124,48 @@ pub fn default_data_dir() -> Result<PathBuf> {
             )
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `VITRINE_DATABASE_URL` wins over the file; with it set (a developer's
+    /// shell) the file cannot be checked, so the test says so and stops.
+    fn env_set() -> bool {
+        let set = std::env::var(DATABASE_URL_ENV).is_ok_and(|v| !v.trim().is_empty());
+        if set {
+            eprintln!("SKIPPED: {DATABASE_URL_ENV} is set");
+        }
+        set
+    }
+
+    #[test]
+    fn config_file_chooses_the_database() {
+        if env_set() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let dirs = DataDir::resolve(Some(dir.path())).unwrap();
+        assert_eq!(
+            dirs.database().unwrap(),
+            DatabaseTarget::SqliteFile(dir.path().join("vitrine.db"))
+        );
+        std::fs::write(
+            dirs.config_path(),
+            "database_url = \"postgres://team:pw@db/vitrine\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            dirs.database().unwrap(),
+            DatabaseTarget::Postgres("postgres://team:pw@db/vitrine".into())
+        );
+        std::fs::write(dirs.config_path(), "databse_url = \"postgres://db/v\"\n").unwrap();
+        let e = dirs.database().unwrap_err().to_string();
+        assert!(
+            e.contains("databse_url") && e.contains("config.toml"),
+            "{e}"
+        );
+        std::fs::write(dirs.config_path(), "database_url = \"mysql://db/v\"\n").unwrap();
+        assert!(dirs.database().is_err());
+    }
+}
