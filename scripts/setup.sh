@@ -39,7 +39,8 @@ if [ "$APP" -eq 1 ]; then
 fi
 if [ "$TEST_DEPS" -eq 1 ]; then
   # mesa-vulkan-drivers gives lavapipe, the software Vulkan the render tests use.
-  PKGS+=(xvfb xauth webkit2gtk-driver mesa-vulkan-drivers libvulkan1)
+  # postgresql: the store suite also runs on a real PostgreSQL (scripts/test.sh).
+  PKGS+=(xvfb xauth webkit2gtk-driver mesa-vulkan-drivers libvulkan1 postgresql)
 fi
 if command -v dpkg-query >/dev/null; then
   MISSING=()

@@ -11,6 +11,16 @@ export VITRINE_MODELS_DIR="${VITRINE_MODELS_DIR:-${XDG_DATA_HOME:-$HOME/.local/s
 # All three models: the tokenizer tests check each against llama.cpp's ids.
 scripts/setup.sh --test-deps --models all
 
+# The store suites run on SQLite and on PostgreSQL. Unless the caller names
+# a server of their own, start a throwaway cluster (scripts/pg-test-cluster.sh:
+# temp dir, loopback, private port) and stop it when the tests end.
+if [ -z "${VITRINE_TEST_POSTGRES_URL:-}" ]; then
+  PG_TEST_DIR=$(mktemp -d /tmp/vitrine-pg.XXXXXX)
+  trap 'scripts/pg-test-cluster.sh stop "$PG_TEST_DIR"' EXIT
+  VITRINE_TEST_POSTGRES_URL=$(scripts/pg-test-cluster.sh start "$PG_TEST_DIR")
+  export VITRINE_TEST_POSTGRES_URL
+fi
+
 printf '\n==> cargo fmt --check\n'
 cargo fmt --all --check
 printf '\n==> cargo clippy\n'

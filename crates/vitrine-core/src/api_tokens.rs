@@ -78,16 +78,16 @@ pub async fn create_token(
     let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
     let created_at = now();
     let mut tx = store.begin_write().await?;
-    let id = sqlx::query(
-        "INSERT INTO api_tokens (token_sha256, prefix, profile_id, created_at) VALUES (?, ?, ?, ?)",
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO api_tokens (token_sha256, prefix, profile_id, created_at)
+         VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(digest(&token))
     .bind(&prefix)
     .bind(profile.id)
     .bind(&created_at)
-    .execute(&mut *tx)
-    .await?
-    .last_insert_rowid();
+    .fetch_one(&mut *tx)
+    .await?;
     audit::append(
         &mut tx,
         &AuditEntry {
@@ -127,7 +127,7 @@ const SELECT: &str = "SELECT t.id, t.prefix, t.created_at, t.last_used_at, t.rev
                       p.id AS profile_id, p.name, p.role, p.created_at AS profile_created_at \
                       FROM api_tokens t JOIN profiles p ON p.id = t.profile_id";
 
-fn token_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ApiToken> {
+fn token_from_row(r: &sqlx::any::AnyRow) -> Result<ApiToken> {
     let role: String = r.try_get("role")?;
     Ok(ApiToken {
         id: r.try_get("id")?,
@@ -159,7 +159,7 @@ pub async fn revoke_token(store: &Store, actor: &Profile, id: i64) -> Result<Api
         });
     }
     let mut tx = store.begin_write().await?;
-    let row = sqlx::query(&format!("{SELECT} WHERE t.id = ?"))
+    let row = sqlx::query(&format!("{SELECT} WHERE t.id = $1"))
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
@@ -168,7 +168,7 @@ pub async fn revoke_token(store: &Store, actor: &Profile, id: i64) -> Result<Api
     let mut token = token_from_row(&row)?;
     if token.revoked_at.is_none() {
         let at = now();
-        sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ?")
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
             .bind(&at)
             .bind(id)
             .execute(&mut *tx)
@@ -199,7 +199,7 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Option<(ApiToken
         return Ok(None);
     }
     let row = sqlx::query(&format!(
-        "{SELECT} WHERE t.token_sha256 = ? AND t.revoked_at IS NULL"
+        "{SELECT} WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL"
     ))
     .bind(digest(token))
     .fetch_optional(store.pool())
@@ -215,7 +215,7 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Option<(ApiToken
         created_at: row.try_get("profile_created_at")?,
     };
     // Bookkeeping only: a busy database must not fail the request.
-    if let Err(e) = sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
+    if let Err(e) = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
         .bind(now())
         .bind(info.id)
         .execute(store.pool())

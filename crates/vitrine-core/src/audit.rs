@@ -24,9 +24,10 @@
 //! its status, its current version's number and that version's stored
 //! content JSON text, as a compact JSON array.
 
+use crate::store::Conn;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::error::{CoreError, Result};
@@ -89,7 +90,7 @@ pub struct AuditReport {
 /// Append `entry` on `conn`, which must be inside a write transaction
 /// (`Store::begin_write`): reading the last row and inserting the next must
 /// not interleave with another writer, or the chain would fork.
-pub async fn append(conn: &mut SqliteConnection, entry: &AuditEntry) -> Result<AuditRecord> {
+pub async fn append(conn: &mut Conn, entry: &AuditEntry) -> Result<AuditRecord> {
     if !entry.details.is_object() {
         return Err(CoreError::InvalidInput(
             "audit details must be a JSON object".into(),
@@ -122,7 +123,7 @@ pub async fn append(conn: &mut SqliteConnection, entry: &AuditEntry) -> Result<A
     sqlx::query(
         "INSERT INTO audit_log (id, at, actor, action, entity, entity_id, before_sha, after_sha,
                                 details, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(id)
     .bind(&at)
@@ -163,7 +164,7 @@ pub async fn verify(store: &Store) -> Result<AuditReport> {
     let mut prev_hash = GENESIS.to_string();
     loop {
         let rows = sqlx::query(&format!(
-            "{SELECT_RAW} WHERE id > ? ORDER BY id LIMIT {PAGE}"
+            "{SELECT_RAW} WHERE id > $1 ORDER BY id LIMIT {PAGE}"
         ))
         .bind(last_id)
         .fetch_all(store.pool())
@@ -225,7 +226,7 @@ pub async fn verify(store: &Store) -> Result<AuditReport> {
 
 /// The newest `limit` rows, newest first.
 pub async fn recent(store: &Store, limit: u32) -> Result<Vec<AuditRecord>> {
-    let rows = sqlx::query(&format!("{SELECT_RAW} ORDER BY id DESC LIMIT ?"))
+    let rows = sqlx::query(&format!("{SELECT_RAW} ORDER BY id DESC LIMIT $1"))
         .bind(i64::from(limit))
         .fetch_all(store.pool())
         .await?;
@@ -235,7 +236,7 @@ pub async fn recent(store: &Store, limit: u32) -> Result<Vec<AuditRecord>> {
 /// Every row about one entity (`draft`, 7), oldest first: a draft's history.
 pub async fn for_entity(store: &Store, entity: &str, entity_id: i64) -> Result<Vec<AuditRecord>> {
     let rows = sqlx::query(&format!(
-        "{SELECT_RAW} WHERE entity = ? AND entity_id = ? ORDER BY id"
+        "{SELECT_RAW} WHERE entity = $1 AND entity_id = $2 ORDER BY id"
     ))
     .bind(entity)
     .bind(entity_id)
@@ -246,14 +247,14 @@ pub async fn for_entity(store: &Store, entity: &str, entity_id: i64) -> Result<V
 
 /// The hash of a draft's state (see the module docs), or `None` when the
 /// draft does not exist.
-pub async fn draft_state_sha(conn: &mut SqliteConnection, draft_id: i64) -> Result<Option<String>> {
+pub async fn draft_state_sha(conn: &mut Conn, draft_id: i64) -> Result<Option<String>> {
     let row = sqlx::query(
         "SELECT d.status, v.version, v.content
            FROM drafts d
            JOIN draft_versions v
              ON v.draft_id = d.id
             AND v.version = (SELECT MAX(version) FROM draft_versions WHERE draft_id = d.id)
-          WHERE d.id = ?",
+          WHERE d.id = $1",
     )
     .bind(draft_id)
     .fetch_optional(&mut *conn)
@@ -288,7 +289,7 @@ struct RawRow {
 }
 
 impl RawRow {
-    fn read(r: &SqliteRow) -> Result<RawRow> {
+    fn read(r: &AnyRow) -> Result<RawRow> {
         Ok(RawRow {
             id: r.try_get("id")?,
             at: r.try_get("at")?,

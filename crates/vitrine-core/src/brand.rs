@@ -193,7 +193,7 @@ impl crate::store::Store {
         let json =
             serde_json::to_string(profile).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO brand_profiles (name, profile, updated_at) VALUES (?, ?, ?)
+            "INSERT INTO brand_profiles (name, profile, updated_at) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at",
         )
         .bind(profile.name.trim())
@@ -207,7 +207,7 @@ impl crate::store::Store {
     /// A brand profile by name, with the names there are when it is missing.
     pub async fn brand(&self, name: &str) -> Result<BrandProfile> {
         let row: Option<String> =
-            sqlx::query_scalar("SELECT profile FROM brand_profiles WHERE name = ?")
+            sqlx::query_scalar("SELECT profile FROM brand_profiles WHERE name = $1")
                 .bind(name.trim())
                 .fetch_optional(self.pool())
                 .await?;

@@ -51,7 +51,7 @@ impl Store {
     pub async fn cache_get(&self, key: &str) -> Result<Option<CachedGeneration>> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
-            "SELECT text, prompt_tokens, generated_tokens FROM generation_cache WHERE key = ?",
+            "SELECT text, prompt_tokens, generated_tokens FROM generation_cache WHERE key = $1",
         )
         .bind(key)
         .fetch_optional(&mut *tx)
@@ -60,7 +60,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         };
-        sqlx::query("UPDATE generation_cache SET hits = hits + 1, last_hit_at = ? WHERE key = ?")
+        sqlx::query("UPDATE generation_cache SET hits = hits + 1, last_hit_at = $1 WHERE key = $2")
             .bind(now())
             .bind(key)
             .execute(&mut *tx)
@@ -87,9 +87,14 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT OR REPLACE INTO generation_cache
+            "INSERT INTO generation_cache
              (key, model_id, model_sha256, text, prompt_tokens, generated_tokens, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (key) DO UPDATE SET model_id = excluded.model_id,
+                 model_sha256 = excluded.model_sha256, text = excluded.text,
+                 prompt_tokens = excluded.prompt_tokens,
+                 generated_tokens = excluded.generated_tokens,
+                 created_at = excluded.created_at, hits = 0, last_hit_at = NULL",
         )
         .bind(key)
         .bind(model_id)

@@ -51,6 +51,15 @@ pub enum CoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 
+    /// The database could not be reached (a PostgreSQL server down, a wrong
+    /// password) or the SQLite file could not be opened.
+    #[error("cannot open the database at {target}: {source}; check VITRINE_DATABASE_URL or `database_url` in the data dir's config.toml (see docs/TEAM_DATABASE.md)")]
+    DatabaseConnect {
+        target: String,
+        #[source]
+        source: sqlx::Error,
+    },
+
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
 
@@ -124,7 +133,7 @@ impl CoreError {
             CoreError::Io { .. } => "io",
             CoreError::NotFound { .. } => "not_found",
             CoreError::InvalidInput(_) => "invalid_input",
-            CoreError::Database(_) => "database",
+            CoreError::Database(_) | CoreError::DatabaseConnect { .. } => "database",
             CoreError::Migration(_) => "migration",
             CoreError::Infer(e) => e.code(),
             CoreError::ModelNotInstalled { .. } => "model_not_installed",

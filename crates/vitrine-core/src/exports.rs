@@ -109,10 +109,10 @@ impl Studio {
                JOIN products p ON p.id = d.product_id
                JOIN draft_versions v ON v.draft_id = d.id
                 AND v.version = (SELECT MAX(version) FROM draft_versions WHERE draft_id = d.id)
-              WHERE d.kind = 'listing' AND d.lang = ?
-                AND (? IS NULL OR d.marketplace = ?)
-                AND (? IS NULL OR d.batch_item_id IN
-                        (SELECT id FROM batch_items WHERE batch_id = ?))
+              WHERE d.kind = 'listing' AND d.lang = $1
+                AND ($2 IS NULL OR d.marketplace = $3)
+                AND ($4 IS NULL OR d.batch_item_id IN
+                        (SELECT id FROM batch_items WHERE batch_id = $5))
               ORDER BY d.product_id, d.updated_at DESC, d.id DESC",
         )
         .bind(lang)

@@ -932,7 +932,7 @@ pub async fn reanalyse(
     }
     let mut tx = store.begin_write().await?;
     sqlx::query(
-        "DELETE FROM facts WHERE product_id = ? AND source IN ('colour', 'classifier', 'vision', 'ocr')",
+        "DELETE FROM facts WHERE product_id = $1 AND source IN ('colour', 'classifier', 'vision', 'ocr')",
     )
     .bind(photo.product_id)
     .execute(&mut *tx)
@@ -943,10 +943,10 @@ pub async fn reanalyse(
         .as_deref()
         .is_some_and(|t| !t.trim().is_empty())
     {
-        sqlx::query(
-            "DELETE FROM facts WHERE product_id = ? AND source = 'import' \
-             AND json_extract(data, '$.from') = 'title'",
-        )
+        let from = store.backend().json_text("data", "from");
+        sqlx::query(&format!(
+            "DELETE FROM facts WHERE product_id = $1 AND source = 'import' AND {from} = 'title'"
+        ))
         .bind(photo.product_id)
         .execute(&mut *tx)
         .await?;
@@ -954,7 +954,7 @@ pub async fn reanalyse(
     for fact in machine_facts(photo.product_id, &analysis) {
         store::insert_fact(&mut tx, &fact).await?;
     }
-    sqlx::query("UPDATE photos SET cutout_path = ? WHERE id = ?")
+    sqlx::query("UPDATE photos SET cutout_path = $1 WHERE id = $2")
         .bind(&cutout_path)
         .bind(photo.id)
         .execute(&mut *tx)
@@ -965,7 +965,7 @@ pub async fn reanalyse(
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        sqlx::query("UPDATE products SET name = ? WHERE id = ?")
+        sqlx::query("UPDATE products SET name = $1 WHERE id = $2")
             .bind(t.chars().take(200).collect::<String>())
             .bind(photo.product_id)
             .execute(&mut *tx)

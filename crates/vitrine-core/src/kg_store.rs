@@ -1,7 +1,9 @@
 //! The knowledge graph in the store: seeding from the built-in files,
 //! reading it back whole, and importing a user's additions.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
+
+use crate::store::Conn;
 
 use crate::error::Result;
 use crate::kg::{
@@ -35,19 +37,24 @@ fn list(text: &str) -> Vec<String> {
 
 /// Upsert `file`'s rows. A built-in write leaves rows a user owns alone; a
 /// user write takes them over.
-async fn write_rows(conn: &mut SqliteConnection, file: &GraphFile, origin: Origin) -> Result<()> {
+async fn write_rows(conn: &mut Conn, file: &GraphFile, origin: Origin) -> Result<()> {
     let o = origin.as_str();
-    let guard = if origin == Origin::Builtin {
-        " WHERE origin = 'builtin'"
-    } else {
-        ""
+    // Qualified: in PostgreSQL a bare `origin` could be the row's or the
+    // proposed one's (`excluded.origin`).
+    let guard = |table: &str| {
+        if origin == Origin::Builtin {
+            format!(" WHERE {table}.origin = 'builtin'")
+        } else {
+            String::new()
+        }
     };
     for c in &file.categories {
         sqlx::query(&format!(
             "INSERT INTO kg_categories (key, en, zh, synonyms_en, synonyms_zh, attributes, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (key) DO UPDATE SET en = ?2, zh = ?3, synonyms_en = ?4,
-                 synonyms_zh = ?5, attributes = ?6, origin = ?7{guard}"
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (key) DO UPDATE SET en = $2, zh = $3, synonyms_en = $4,
+                 synonyms_zh = $5, attributes = $6, origin = $7{}",
+            guard("kg_categories")
         ))
         .bind(&c.key)
         .bind(&c.en)
@@ -62,14 +69,17 @@ async fn write_rows(conn: &mut SqliteConnection, file: &GraphFile, origin: Origi
     for a in &file.attributes {
         sqlx::query(&format!(
             "INSERT INTO kg_attributes (key, en, zh, multi, values_from, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (key) DO UPDATE SET en = ?2, zh = ?3, multi = ?4,
-                 values_from = ?5, origin = ?6{guard}"
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (key) DO UPDATE SET en = $2, zh = $3, multi = $4,
+                 values_from = $5, origin = $6{}",
+            guard("kg_attributes")
         ))
         .bind(&a.key)
         .bind(&a.en)
         .bind(&a.zh)
-        .bind(a.multi)
+        // An integer 0/1 on both backends (PostgreSQL has no implicit
+        // boolean-to-integer cast).
+        .bind(i64::from(a.multi))
         .bind(&a.values_from)
         .bind(o)
         .execute(&mut *conn)
@@ -77,11 +87,12 @@ async fn write_rows(conn: &mut SqliteConnection, file: &GraphFile, origin: Origi
         for (i, v) in a.values.iter().enumerate() {
             sqlx::query(&format!(
                 "INSERT INTO kg_values (attribute, key, en, zh, synonyms_en, synonyms_zh, position, origin)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6,
-                     COALESCE((SELECT position FROM kg_values WHERE attribute = ?1 AND key = ?2),
-                              ?7 + (SELECT COUNT(*) FROM kg_values WHERE attribute = ?1)), ?8)
-                 ON CONFLICT (attribute, key) DO UPDATE SET en = ?3, zh = ?4, synonyms_en = ?5,
-                     synonyms_zh = ?6, origin = ?8{guard}"
+                 VALUES ($1, $2, $3, $4, $5, $6,
+                     COALESCE((SELECT position FROM kg_values WHERE attribute = $1 AND key = $2),
+                              $7 + (SELECT COUNT(*) FROM kg_values WHERE attribute = $1)), $8)
+                 ON CONFLICT (attribute, key) DO UPDATE SET en = $3, zh = $4, synonyms_en = $5,
+                     synonyms_zh = $6, origin = $8{}",
+                guard("kg_values")
             ))
             .bind(&a.key)
             .bind(&v.key)
@@ -97,7 +108,7 @@ async fn write_rows(conn: &mut SqliteConnection, file: &GraphFile, origin: Origi
     }
     for r in &file.relations {
         sqlx::query(
-            "INSERT INTO kg_relations (kind, from_key, to_key, origin) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO kg_relations (kind, from_key, to_key, origin) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
         )
         .bind(r.kind.as_str())
@@ -109,8 +120,9 @@ async fn write_rows(conn: &mut SqliteConnection, file: &GraphFile, origin: Origi
     }
     for m in &file.imagenet {
         sqlx::query(&format!(
-            "INSERT INTO kg_imagenet (idx, label, category, origin) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (idx) DO UPDATE SET label = ?2, category = ?3, origin = ?4{guard}"
+            "INSERT INTO kg_imagenet (idx, label, category, origin) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (idx) DO UPDATE SET label = $2, category = $3, origin = $4{}",
+            guard("kg_imagenet")
         ))
         .bind(i64::from(m.index))
         .bind(&m.label)
@@ -122,7 +134,7 @@ async fn write_rows(conn: &mut SqliteConnection, file: &GraphFile, origin: Origi
     Ok(())
 }
 
-async fn read_file(conn: &mut SqliteConnection) -> Result<GraphFile> {
+async fn read_file(conn: &mut Conn) -> Result<GraphFile> {
     let mut file = GraphFile::default();
     for r in sqlx::query(
         "SELECT key, en, zh, synonyms_en, synonyms_zh, attributes FROM kg_categories ORDER BY key",
@@ -131,12 +143,12 @@ async fn read_file(conn: &mut SqliteConnection) -> Result<GraphFile> {
     .await?
     {
         file.categories.push(Category {
-            key: r.get(0),
-            en: r.get(1),
-            zh: r.get(2),
-            synonyms_en: list(r.get(3)),
-            synonyms_zh: list(r.get(4)),
-            attributes: list(r.get(5)),
+            key: r.try_get(0)?,
+            en: r.try_get(1)?,
+            zh: r.try_get(2)?,
+            synonyms_en: list(r.try_get(3)?),
+            synonyms_zh: list(r.try_get(4)?),
+            attributes: list(r.try_get(5)?),
         });
     }
     for r in sqlx::query("SELECT key, en, zh, multi, values_from FROM kg_attributes ORDER BY key")
@@ -144,11 +156,11 @@ async fn read_file(conn: &mut SqliteConnection) -> Result<GraphFile> {
         .await?
     {
         file.attributes.push(Attribute {
-            key: r.get(0),
-            en: r.get(1),
-            zh: r.get(2),
-            multi: r.get(3),
-            values_from: r.get(4),
+            key: r.try_get(0)?,
+            en: r.try_get(1)?,
+            zh: r.try_get(2)?,
+            multi: r.try_get::<i64, _>(3)? != 0,
+            values_from: r.try_get(4)?,
             values: Vec::new(),
         });
     }
@@ -159,14 +171,14 @@ async fn read_file(conn: &mut SqliteConnection) -> Result<GraphFile> {
     .fetch_all(&mut *conn)
     .await?
     {
-        let attribute: String = r.get(0);
+        let attribute: String = r.try_get(0)?;
         if let Some(a) = file.attributes.iter_mut().find(|a| a.key == attribute) {
             a.values.push(AttrValue {
-                key: r.get(1),
-                en: r.get(2),
-                zh: r.get(3),
-                synonyms_en: list(r.get(4)),
-                synonyms_zh: list(r.get(5)),
+                key: r.try_get(1)?,
+                en: r.try_get(2)?,
+                zh: r.try_get(3)?,
+                synonyms_en: list(r.try_get(4)?),
+                synonyms_zh: list(r.try_get(5)?),
             });
         }
     }
@@ -174,12 +186,12 @@ async fn read_file(conn: &mut SqliteConnection) -> Result<GraphFile> {
         .fetch_all(&mut *conn)
         .await?
     {
-        let kind: String = r.get(0);
+        let kind: String = r.try_get(0)?;
         if let Some(kind) = RelationKind::parse(&kind) {
             file.relations.push(Relation {
                 kind,
-                from: r.get(1),
-                to: r.get(2),
+                from: r.try_get(1)?,
+                to: r.try_get(2)?,
             });
         }
     }
@@ -187,11 +199,11 @@ async fn read_file(conn: &mut SqliteConnection) -> Result<GraphFile> {
         .fetch_all(&mut *conn)
         .await?
     {
-        let idx: i64 = r.get(0);
+        let idx: i64 = r.try_get(0)?;
         file.imagenet.push(ImagenetMap {
             index: u16::try_from(idx).unwrap_or(u16::MAX),
-            label: r.get(1),
-            category: r.get(2),
+            label: r.try_get(1)?,
+            category: r.try_get(2)?,
         });
     }
     Ok(file)
@@ -214,8 +226,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         write_rows(&mut tx, &builtin, Origin::Builtin).await?;
         sqlx::query(
-            "INSERT INTO kg_meta (id, builtin_digest) VALUES (1, ?1)
-             ON CONFLICT (id) DO UPDATE SET builtin_digest = ?1",
+            "INSERT INTO kg_meta (id, builtin_digest) VALUES (1, $1)
+             ON CONFLICT (id) DO UPDATE SET builtin_digest = $1",
         )
         .bind(&digest)
         .execute(&mut *tx)
@@ -314,7 +326,7 @@ impl Store {
                 .collect::<Result<_>>()?
         };
         let mut tx = self.begin_write().await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM products WHERE id = ?")
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM products WHERE id = $1")
             .bind(product_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -324,7 +336,7 @@ impl Store {
                 id: product_id,
             });
         }
-        sqlx::query("DELETE FROM facts WHERE product_id = ? AND key = ? AND source = 'user'")
+        sqlx::query("DELETE FROM facts WHERE product_id = $1 AND key = $2 AND source = 'user'")
             .bind(product_id)
             .bind(key)
             .execute(&mut *tx)

@@ -1,22 +1,29 @@
-//! The SQLite store: products, photos, facts and versioned drafts.
+//! The store: products, photos, facts and versioned drafts, on SQLite (a
+//! file in the data dir, the default) or PostgreSQL (a team database).
 //!
-//! Queries are runtime-checked (`sqlx::query` with binds) because the build
-//! has no database to check compile-time macros against; the store's tests
-//! exercise every query instead.
+//! One code path serves both through sqlx's `Any` driver: SQL is written
+//! once in the dialect both accept (`$n` placeholders, `ON CONFLICT`,
+//! `RETURNING id`), integers are 64-bit on both, and each backend has its
+//! own migrations with the same versions (`migrations/sqlite`,
+//! `migrations/postgres`). Queries are runtime-checked (`sqlx::query` with
+//! binds) because the build has no database to check compile-time macros
+//! against; the store's tests exercise every query, on both backends.
 //!
-//! Write transactions start with `BEGIN IMMEDIATE`: a deferred transaction
-//! that reads first and writes later can fail with `SQLITE_BUSY` when
-//! another writer got in between, which the busy timeout cannot cure.
+//! Write transactions are serialised, as the audit chain needs (each row
+//! hashes the one before it): on SQLite they start with `BEGIN IMMEDIATE`
+//! (a deferred transaction that reads first and writes later can fail with
+//! `SQLITE_BUSY` when another writer got in between, which the busy timeout
+//! cannot cure); on PostgreSQL they take one transaction-scoped advisory
+//! lock, which gives the same one-writer-at-a-time order across machines.
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row, Transaction};
 
 use crate::audit;
 use crate::error::{CoreError, Result};
@@ -25,11 +32,123 @@ use crate::types::{
     ProductSummary, Provenance,
 };
 
+/// A connection of either backend; helpers that run inside a caller's
+/// transaction take `&mut Conn` (pass `&mut *tx`).
+pub type Conn = AnyConnection;
+
+/// A write transaction from [`Store::begin_write`].
+pub type WriteTx = Transaction<'static, Any>;
+
+/// Which database engine the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// SQL for the text of the top-level `key` of the JSON in `column`: the
+    /// one place the dialects differ in what the store asks.
+    pub fn json_text(self, column: &str, key: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("json_extract({column}, '$.{key}')"),
+            Backend::Postgres => format!("({column}::jsonb ->> '{key}')"),
+        }
+    }
+}
+
+/// Where the store lives: a SQLite file (the data dir's, or `sqlite://PATH`),
+/// or a PostgreSQL URL.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    SqliteFile(PathBuf),
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(String),
+}
+
+impl DatabaseTarget {
+    /// Parse a URL the user gave (`VITRINE_DATABASE_URL`, `database_url`).
+    pub fn from_url(url: &str) -> Result<DatabaseTarget> {
+        let url = url.trim();
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
+        match scheme {
+            "postgres" | "postgresql" => Ok(DatabaseTarget::Postgres(url.to_string())),
+            // A file elsewhere than the data dir: treated like the default
+            // file (parent directories created, the file too).
+            "sqlite" => {
+                let options: SqliteConnectOptions = url.parse().map_err(|e| {
+                    CoreError::InvalidInput(format!("database URL `{}`: {e}", redact(url)))
+                })?;
+                Ok(DatabaseTarget::SqliteFile(
+                    options.get_filename().to_path_buf(),
+                ))
+            }
+            _ => Err(CoreError::InvalidInput(format!(
+                "database URL `{}` is not supported; use postgres://USER:PASSWORD@HOST/DATABASE \
+                 (or leave it unset for the SQLite file in the data dir)",
+                redact(url)
+            ))),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseTarget::SqliteFile(_) => Backend::Sqlite,
+            DatabaseTarget::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Shown without the password, so logs and error messages never carry it.
+impl fmt::Display for DatabaseTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseTarget::SqliteFile(p) => write!(f, "{}", p.display()),
+            DatabaseTarget::Postgres(u) => f.write_str(&redact(u)),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseTarget({self})")
+    }
+}
+
+/// A URL with its password replaced by `***`.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            // Only fails for URLs that cannot have a password at all.
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(unparseable URL)".to_string(),
+    }
+}
+
 /// Handle to the database; cheap to clone (it is a connection pool).
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
+
+/// Key of the advisory lock that serialises PostgreSQL write transactions
+/// (`pg_advisory_xact_lock`); any constant unlikely to clash with another
+/// application sharing the database ("vitrine" in ASCII).
+const PG_WRITE_LOCK: i64 = 0x0076_6974_7269_6e65;
+
+/// How long to wait for a PostgreSQL server before reporting it unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A photo row about to be inserted by ingest.
 #[derive(Debug, Clone)]
@@ -78,46 +197,113 @@ pub fn now() -> String {
 }
 
 impl Store {
-    /// Open (creating if needed) the database at `path` and bring its schema
-    /// up to date.
+    /// Open (creating if needed) the SQLite database at `path` and bring
+    /// its schema up to date.
     pub async fn open(path: &Path) -> Result<Store> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|source| CoreError::Io {
-                    path: parent.to_path_buf(),
-                    source,
-                })?;
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            // NORMAL is durable across application crashes in WAL mode and
-            // only risks the last transactions on power loss.
-            .synchronous(SqliteSynchronous::Normal);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        tracing::debug!(path = %path.display(), "store opened");
-        Ok(Store { pool })
+        Store::open_target(&DatabaseTarget::SqliteFile(path.to_path_buf())).await
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    /// Open the store wherever `target` says and bring its schema up to
+    /// date. A PostgreSQL database must exist already (its tables are
+    /// created here); an unreachable server is a [`CoreError::DatabaseConnect`].
+    pub async fn open_target(target: &DatabaseTarget) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = target.backend();
+        let url = match target {
+            DatabaseTarget::SqliteFile(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    tokio::fs::create_dir_all(parent)
+                        .await
+                        .map_err(|source| CoreError::Io {
+                            path: parent.to_path_buf(),
+                            source,
+                        })?;
+                }
+                // sqlx percent-encodes the file name, so any path survives
+                // the trip through a URL.
+                SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .to_url_lossy()
+            }
+            DatabaseTarget::Postgres(u) => url::Url::parse(u).map_err(|e| {
+                CoreError::InvalidInput(format!("database URL `{}`: {e}", redact(u)))
+            })?,
+        };
+        let options = AnyConnectOptions::from_url(&url)?;
+        let connect_error = |source| CoreError::DatabaseConnect {
+            target: target.to_string(),
+            source,
+        };
+        if backend == Backend::Postgres {
+            // One direct attempt first: a server that is down or a wrong
+            // password is reported at once and in its own words, not as a
+            // pool timeout after the pool's retries.
+            let probe = AnyConnection::connect_with(&options)
+                .await
+                .map_err(connect_error)?;
+            // Only the probe's goodbye is lost if this fails.
+            let _ = probe.close().await;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    match backend {
+                        // WAL lets readers work beside the writer; NORMAL is
+                        // durable across application crashes in WAL mode and
+                        // only risks the last transactions on power loss.
+                        Backend::Sqlite => conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        ),
+                        // SQLite's busy timeout, more generous for a shared
+                        // server: a writer waiting on the write lock (or a
+                        // row lock) gives up with an error instead of
+                        // waiting forever.
+                        Backend::Postgres => conn.execute("SET lock_timeout = '30s'"),
+                    }
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(connect_error)?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        tracing::debug!(%target, backend = backend.as_str(), "store opened");
+        Ok(Store { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
-    /// Start a write transaction (`BEGIN IMMEDIATE`); helpers such as
-    /// [`insert_product`] take `&mut *tx`.
-    pub async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
-    /// Close all connections, checkpointing the WAL.
+    /// Start a write transaction (serialised with every other writer, see
+    /// the module docs); helpers such as [`insert_product`] take `&mut *tx`.
+    pub async fn begin_write(&self) -> Result<WriteTx> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(PG_WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// Close all connections (on SQLite this checkpoints the WAL).
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -151,7 +337,7 @@ impl Store {
 
     /// One product with its photos, facts and drafts.
     pub async fn product(&self, id: i64) -> Result<ProductDetail> {
-        let row = sqlx::query("SELECT id, name, created_at FROM products WHERE id = ?")
+        let row = sqlx::query("SELECT id, name, created_at FROM products WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -171,7 +357,7 @@ impl Store {
 
     /// Photos of a product, in the order they were added.
     pub async fn photos(&self, product_id: i64) -> Result<Vec<Photo>> {
-        let rows = sqlx::query(&format!("{PHOTO_SELECT} WHERE product_id = ? ORDER BY id"))
+        let rows = sqlx::query(&format!("{PHOTO_SELECT} WHERE product_id = $1 ORDER BY id"))
             .bind(product_id)
             .fetch_all(&self.pool)
             .await?;
@@ -186,7 +372,7 @@ impl Store {
     }
 
     pub async fn photo_by_sha(&self, sha: &str) -> Result<Option<Photo>> {
-        sqlx::query(&format!("{PHOTO_SELECT} WHERE sha256 = ?"))
+        sqlx::query(&format!("{PHOTO_SELECT} WHERE sha256 = $1"))
             .bind(sha)
             .fetch_optional(&self.pool)
             .await?
@@ -250,7 +436,8 @@ impl Store {
         // NotFound rather than a foreign-key failure.
         let inserted = sqlx::query(
             "INSERT INTO drafts (product_id, kind, lang, marketplace, status, created_at, updated_at, batch_item_id)
-             SELECT id, ?, ?, ?, 'draft', ?, ?, ? FROM products WHERE id = ?",
+             SELECT id, $1, $2, $3, 'draft', $4, $5, $6 FROM products WHERE id = $7
+             RETURNING id",
         )
         .bind(draft.kind)
         .bind(draft.lang)
@@ -259,7 +446,7 @@ impl Store {
         .bind(&at)
         .bind(draft.batch_item)
         .bind(draft.product_id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(|e| match (&e, draft.batch_item) {
             (sqlx::Error::Database(d), Some(item)) if d.is_unique_violation() => {
@@ -267,18 +454,18 @@ impl Store {
             }
             _ => CoreError::Database(e),
         })?;
-        if inserted.rows_affected() == 0 {
+        let Some(inserted) = inserted else {
             return Err(CoreError::NotFound {
                 kind: "product",
                 id: draft.product_id,
             });
-        }
-        let draft_id = inserted.last_insert_rowid();
+        };
+        let draft_id: i64 = inserted.try_get("id")?;
         insert_next_version(&mut tx, draft_id, &content, Some(&provenance), "model", &at).await?;
         if let Some(item) = draft.batch_item {
             sqlx::query(
-                "UPDATE batch_items SET status = 'done', draft_id = ?, error = NULL, finished_at = ?
-                  WHERE id = ?",
+                "UPDATE batch_items SET status = 'done', draft_id = $1, error = NULL, finished_at = $2
+                  WHERE id = $3",
             )
             .bind(draft_id)
             .bind(&at)
@@ -344,7 +531,7 @@ impl Store {
     /// current version's number and title.
     pub async fn drafts_for_product(&self, product_id: i64) -> Result<Vec<DraftSummary>> {
         let rows = sqlx::query(&format!(
-            "{SUMMARY_SELECT} WHERE d.product_id = ? ORDER BY d.updated_at DESC, d.id DESC"
+            "{SUMMARY_SELECT} WHERE d.product_id = $1 ORDER BY d.updated_at DESC, d.id DESC"
         ))
         .bind(product_id)
         .fetch_all(&self.pool)
@@ -363,7 +550,7 @@ pub(crate) const SUMMARY_SELECT: &str =
          ON v.draft_id = d.id
         AND v.version = (SELECT MAX(version) FROM draft_versions WHERE draft_id = d.id)";
 
-pub(crate) fn summary_from_row(r: &SqliteRow) -> Result<DraftSummary> {
+pub(crate) fn summary_from_row(r: &AnyRow) -> Result<DraftSummary> {
     let content: String = r.try_get("content")?;
     let kind: String = r.try_get("kind")?;
     let title = draft_title(&kind, &content)?;
@@ -384,7 +571,7 @@ pub(crate) fn summary_from_row(r: &SqliteRow) -> Result<DraftSummary> {
 /// Append the draft's next version (1 for a new draft), inside the
 /// caller's transaction.
 pub(crate) async fn insert_next_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     draft_id: i64,
     content: &str,
     provenance: Option<&str>,
@@ -393,8 +580,8 @@ pub(crate) async fn insert_next_version(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO draft_versions (draft_id, version, content, provenance, author, created_at)
-         SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?
-           FROM draft_versions WHERE draft_id = ?",
+         SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5
+           FROM draft_versions WHERE draft_id = $6",
     )
     .bind(draft_id)
     .bind(content)
@@ -408,21 +595,23 @@ pub(crate) async fn insert_next_version(
 }
 
 /// Insert a product; returns its id.
-pub async fn insert_product(conn: &mut SqliteConnection, name: &str) -> Result<i64> {
-    let done = sqlx::query("INSERT INTO products (name, created_at) VALUES (?, ?)")
-        .bind(name)
-        .bind(now())
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.last_insert_rowid())
+pub async fn insert_product(conn: &mut Conn, name: &str) -> Result<i64> {
+    let id =
+        sqlx::query_scalar("INSERT INTO products (name, created_at) VALUES ($1, $2) RETURNING id")
+            .bind(name)
+            .bind(now())
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(id)
 }
 
-pub async fn insert_photo(conn: &mut SqliteConnection, photo: &NewPhoto<'_>) -> Result<Photo> {
+pub async fn insert_photo(conn: &mut Conn, photo: &NewPhoto<'_>) -> Result<Photo> {
     let created_at = now();
-    let done = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO photos (product_id, sha256, original_path, thumbnail_path, cutout_path,
                              source_name, width, height, format, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING id",
     )
     .bind(photo.product_id)
     .bind(photo.sha256)
@@ -434,10 +623,10 @@ pub async fn insert_photo(conn: &mut SqliteConnection, photo: &NewPhoto<'_>) -> 
     .bind(i64::from(photo.height))
     .bind(photo.format)
     .bind(&created_at)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(Photo {
-        id: done.last_insert_rowid(),
+        id,
         product_id: photo.product_id,
         sha256: photo.sha256.to_owned(),
         original_path: photo.original_path.to_owned(),
@@ -451,17 +640,18 @@ pub async fn insert_photo(conn: &mut SqliteConnection, photo: &NewPhoto<'_>) -> 
     })
 }
 
-pub async fn insert_fact(conn: &mut SqliteConnection, fact: &NewFact) -> Result<Fact> {
+pub async fn insert_fact(conn: &mut Conn, fact: &NewFact) -> Result<Fact> {
     // NaN would fail the CHECK with an opaque message; treat it as "no confidence".
     let confidence = if fact.confidence.is_nan() {
         0.0
     } else {
         fact.confidence.clamp(0.0, 1.0)
     };
-    let done = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO facts (product_id, key, value, label_en, label_zh, source, confidence,
                             data, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         RETURNING id",
     )
     .bind(fact.product_id)
     .bind(&fact.key)
@@ -472,10 +662,10 @@ pub async fn insert_fact(conn: &mut SqliteConnection, fact: &NewFact) -> Result<
     .bind(f64::from(confidence))
     .bind(fact.data.to_string())
     .bind(now())
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(Fact {
-        id: done.last_insert_rowid(),
+        id,
         product_id: fact.product_id,
         key: fact.key.clone(),
         value: fact.value.clone(),
@@ -488,10 +678,10 @@ pub async fn insert_fact(conn: &mut SqliteConnection, fact: &NewFact) -> Result<
 }
 
 /// Facts of a product on a given connection (usable inside a transaction).
-pub async fn facts_for_product(conn: &mut SqliteConnection, product_id: i64) -> Result<Vec<Fact>> {
+pub async fn facts_for_product(conn: &mut Conn, product_id: i64) -> Result<Vec<Fact>> {
     let rows = sqlx::query(
         "SELECT id, product_id, key, value, label_en, label_zh, source, confidence, data
-           FROM facts WHERE product_id = ?
+           FROM facts WHERE product_id = $1
           ORDER BY key, confidence DESC, id",
     )
     .bind(product_id)
@@ -503,7 +693,7 @@ pub async fn facts_for_product(conn: &mut SqliteConnection, product_id: i64) -> 
 const PHOTO_SELECT: &str = "SELECT id, product_id, sha256, original_path, thumbnail_path, \
      cutout_path, source_name, width, height, format, created_at FROM photos";
 
-fn photo_from_row(r: &SqliteRow) -> Result<Photo> {
+fn photo_from_row(r: &AnyRow) -> Result<Photo> {
     Ok(Photo {
         id: r.try_get("id")?,
         product_id: r.try_get("product_id")?,
@@ -523,7 +713,7 @@ fn dimension(v: i64) -> Result<u32> {
     u32::try_from(v).map_err(|e| decode_error(format!("photo dimension {v}: {e}")))
 }
 
-fn fact_from_row(r: &SqliteRow) -> Result<Fact> {
+fn fact_from_row(r: &AnyRow) -> Result<Fact> {
     let source: String = r.try_get("source")?;
     let data: String = r.try_get("data")?;
     let confidence: f64 = r.try_get("confidence")?;
@@ -541,10 +731,10 @@ fn fact_from_row(r: &SqliteRow) -> Result<Fact> {
     })
 }
 
-pub(crate) async fn load_draft(conn: &mut SqliteConnection, id: i64) -> Result<Draft> {
+pub(crate) async fn load_draft(conn: &mut Conn, id: i64) -> Result<Draft> {
     let row = sqlx::query(
         "SELECT id, product_id, kind, lang, marketplace, status, created_at, updated_at
-           FROM drafts WHERE id = ?",
+           FROM drafts WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -553,7 +743,7 @@ pub(crate) async fn load_draft(conn: &mut SqliteConnection, id: i64) -> Result<D
     let kind: String = row.try_get("kind")?;
     let versions = sqlx::query(
         "SELECT id, draft_id, version, content, provenance, author, created_at
-           FROM draft_versions WHERE draft_id = ? ORDER BY version",
+           FROM draft_versions WHERE draft_id = $1 ORDER BY version",
     )
     .bind(id)
     .fetch_all(&mut *conn)

@@ -156,7 +156,7 @@ pub struct Studio {
 impl Studio {
     pub async fn open(dirs: DataDir) -> Result<Self> {
         dirs.ensure()?;
-        let store = Store::open(&dirs.db_path()).await?;
+        let store = Store::open_target(&dirs.database()?).await?;
         let manifest = Arc::new(Manifest::builtin()?);
         let models = ModelStore::new(dirs.models_dir());
         Ok(Self {

@@ -1,10 +1,15 @@
 //! Batch jobs against a real store and the real tiny model (smollm2-135m):
 //! every item gets exactly one draft, a pause and a resume lose nothing, a
-//! failing item does not stop the others.
+//! failing item does not stop the others. On SQLite and on PostgreSQL
+//! (see `common/mod.rs`).
+
+mod common;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use common::TestDb;
+use tempfile::TempDir;
 use vitrine_core::batch::runner::{BatchEvent, RunOptions};
 use vitrine_core::batch::{BatchSpec, BatchStatus, Output};
 use vitrine_core::store::{insert_product, NewDraft, NewFact};
@@ -22,11 +27,14 @@ fn models_dir() -> PathBuf {
         .expect("a home directory")
 }
 
-async fn studio(tmp: &tempfile::TempDir) -> Studio {
-    let dirs = DataDir::resolve(Some(&tmp.path().join("data")))
+/// A studio on `db`, found the way users point Vitrine at a database: the
+/// data dir's config.toml.
+async fn studio(db: &TestDb) -> (TempDir, Studio) {
+    let tmp = db.data_dir();
+    let dirs = DataDir::resolve(Some(tmp.path()))
         .unwrap()
         .with_models_dir(models_dir());
-    Studio::open(dirs).await.unwrap()
+    (tmp, Studio::open(dirs).await.unwrap())
 }
 
 /// A product with a name and a colour fact, as an import makes them.
@@ -70,7 +78,7 @@ fn spec(concurrency: usize) -> BatchSpec {
 async fn drafts_per_item(studio: &Studio, batch: i64) -> Vec<(i64, i64)> {
     sqlx::query_as::<_, (i64, i64)>(
         "SELECT i.id, (SELECT COUNT(*) FROM drafts d WHERE d.batch_item_id = i.id)
-           FROM batch_items i WHERE i.batch_id = ? ORDER BY i.id",
+           FROM batch_items i WHERE i.batch_id = $1 ORDER BY i.id",
     )
     .bind(batch)
     .fetch_all(studio.store().pool())
@@ -78,10 +86,8 @@ async fn drafts_per_item(studio: &Studio, batch: i64) -> Vec<(i64, i64)> {
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_batch_gives_each_item_one_draft_and_goes_on_past_a_failure() {
-    let tmp = tempfile::tempdir().unwrap();
-    let studio = studio(&tmp).await;
+async fn a_batch_gives_each_item_one_draft_and_goes_on_past_a_failure(db: &TestDb) {
+    let (_tmp, studio) = studio(db).await;
     let tee = product(&studio, "Cotton T-Shirt", Some(("navy", "navy", "藏青色"))).await;
     let mug = product(&studio, "Ceramic Mug", Some(("white", "white", "白色"))).await;
     // No facts: the pipeline refuses to invent, the item fails.
@@ -165,10 +171,8 @@ async fn a_batch_gives_each_item_one_draft_and_goes_on_past_a_failure() {
     assert_eq!(drafts_per_item(&studio, batch.id).await.len(), 3);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_paused_batch_resumes_where_it_stopped() {
-    let tmp = tempfile::tempdir().unwrap();
-    let studio = studio(&tmp).await;
+async fn a_paused_batch_resumes_where_it_stopped(db: &TestDb) {
+    let (_tmp, studio) = studio(db).await;
     let mut ids = Vec::new();
     for (name, c) in [
         ("Linen Shirt", ("white", "white", "白色")),
@@ -239,10 +243,8 @@ async fn a_paused_batch_resumes_where_it_stopped() {
     );
 }
 
-#[tokio::test]
-async fn a_batch_without_outputs_languages_or_review_files_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let studio = studio(&tmp).await;
+async fn a_batch_without_outputs_languages_or_review_files_is_refused(db: &TestDb) {
+    let (_tmp, studio) = studio(db).await;
     let mut s = spec(1);
     s.outputs.clear();
     assert!(studio
@@ -273,3 +275,9 @@ async fn a_batch_without_outputs_languages_or_review_files_is_refused() {
         .await
         .is_err());
 }
+
+on_both_backends!(
+    a_batch_gives_each_item_one_draft_and_goes_on_past_a_failure,
+    a_paused_batch_resumes_where_it_stopped,
+    a_batch_without_outputs_languages_or_review_files_is_refused,
+);

@@ -1,21 +1,21 @@
-//! The review workflow and the audit log on real SQLite files: states,
-//! roles, approval's checks and overrides, comments, diffs, bulk actions,
-//! and a chain that notices tampering.
+//! The review workflow and the audit log on real databases, SQLite and
+//! PostgreSQL (see `common/mod.rs`): states, roles, approval's checks and
+//! overrides, comments, diffs, bulk actions, and a chain that notices
+//! tampering.
 
-use std::path::PathBuf;
+mod common;
 
-use tempfile::TempDir;
+use common::TestDb;
 use vitrine_core::audit;
 use vitrine_core::review::{
     self, Action, BulkAction, DiffOp, DraftFilter, DraftStatus, Granularity, NewComment, Profile,
     Role,
 };
-use vitrine_core::store;
+use vitrine_core::store::{self, Backend};
 use vitrine_core::{CoreError, Draft, Listing, Provenance, Store};
 
 struct Fixture {
-    _dir: TempDir,
-    db: PathBuf,
+    backend: Backend,
     store: Store,
     product: i64,
     admin: Profile,
@@ -23,10 +23,8 @@ struct Fixture {
     author: Profile,
 }
 
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("vitrine.db");
-    let store = Store::open(&db).await.unwrap();
+async fn fixture(db: &TestDb) -> Fixture {
+    let store = db.open().await;
     let mut tx = store.begin_write().await.unwrap();
     let product = store::insert_product(&mut tx, "Hoodie").await.unwrap();
     tx.commit().await.unwrap();
@@ -39,8 +37,7 @@ async fn fixture() -> Fixture {
         .await
         .unwrap();
     Fixture {
-        _dir: dir,
-        db,
+        backend: db.backend(),
         store,
         product,
         admin,
@@ -170,9 +167,8 @@ fn the_transition_table() {
     assert_eq!(DraftStatus::parse("nonsense"), None);
 }
 
-#[tokio::test]
-async fn a_draft_walks_the_workflow_and_every_step_is_audited() {
-    let f = fixture().await;
+async fn a_draft_walks_the_workflow_and_every_step_is_audited(db: &TestDb) {
+    let f = fixture(db).await;
     assert_eq!(f.admin.role, Role::Admin);
     assert_eq!(f.admin.name, review::default_profile_name());
     let d = draft(&f, CLEAN_TITLE).await;
@@ -257,9 +253,8 @@ async fn a_draft_walks_the_workflow_and_every_step_is_audited() {
     assert_eq!(report.head.as_deref(), Some(history[8].hash.as_str()));
 }
 
-#[tokio::test]
-async fn rejection_and_reopening() {
-    let f = fixture().await;
+async fn rejection_and_reopening(db: &TestDb) {
+    let f = fixture(db).await;
     let d = draft(&f, CLEAN_TITLE).await;
     review::reject(&f.store, &f.reviewer, d.id, Some("off brand"))
         .await
@@ -300,9 +295,8 @@ async fn rejection_and_reopening() {
     assert_eq!(status(&f, d.id).await, "draft");
 }
 
-#[tokio::test]
-async fn roles_limit_what_a_profile_may_do() {
-    let f = fixture().await;
+async fn roles_limit_what_a_profile_may_do(db: &TestDb) {
+    let f = fixture(db).await;
     let d = draft(&f, CLEAN_TITLE).await;
     forbidden(
         review::approve(&f.store, &f.author, d.id, None, None).await,
@@ -360,9 +354,8 @@ async fn roles_limit_what_a_profile_may_do() {
     );
 }
 
-#[tokio::test]
-async fn a_blocking_finding_needs_an_admin_override_with_a_reason() {
-    let f = fixture().await;
+async fn a_blocking_finding_needs_an_admin_override_with_a_reason(db: &TestDb) {
+    let f = fixture(db).await;
     let d = draft(&f, BLOCKED_TITLE).await;
     review::submit(&f.store, &f.author, d.id, None)
         .await
@@ -423,7 +416,10 @@ async fn a_blocking_finding_needs_an_admin_override_with_a_reason() {
     // blocked ones, as the default profile.
     let clean = draft(&f, CLEAN_TITLE).await;
     let blocked = draft(&f, BLOCKED_TITLE).await;
-    let dirs = vitrine_core::DataDir::resolve(Some(f._dir.path())).unwrap();
+    // The studio finds the same database through the data dir (its
+    // config.toml names the PostgreSQL one).
+    let data = db.data_dir();
+    let dirs = vitrine_core::DataDir::resolve(Some(data.path())).unwrap();
     let studio = vitrine_core::Studio::open(dirs).await.unwrap();
     assert_eq!(
         studio.approve_draft(clean.id).await.unwrap().status,
@@ -435,9 +431,8 @@ async fn a_blocking_finding_needs_an_admin_override_with_a_reason() {
     ));
 }
 
-#[tokio::test]
-async fn comments_anchor_to_a_field_and_span_of_a_version() {
-    let f = fixture().await;
+async fn comments_anchor_to_a_field_and_span_of_a_version(db: &TestDb) {
+    let f = fixture(db).await;
     let d = draft(&f, CLEAN_TITLE).await;
     let c = review::add_comment(
         &f.store,
@@ -523,8 +518,7 @@ async fn comments_anchor_to_a_field_and_span_of_a_version() {
     assert_eq!(history[1].details["field"], "bullets[1]");
 }
 
-#[tokio::test]
-async fn diffs_by_word_in_english_and_by_character_in_chinese() {
+async fn diffs_by_word_in_english_and_by_character_in_chinese(db: &TestDb) {
     let (g, chunks) = review::diff_texts("Soft navy cotton hoodie", "Soft blue cotton hoodie");
     assert_eq!(g, Granularity::Word);
     assert_eq!(
@@ -536,7 +530,7 @@ async fn diffs_by_word_in_english_and_by_character_in_chinese() {
     assert_eq!(review::render_chunks(&chunks), "藏青色[-纯棉-]{+加绒+}卫衣");
     assert_eq!(chunks[1].op, DiffOp::Delete);
 
-    let f = fixture().await;
+    let f = fixture(db).await;
     let d = draft(&f, CLEAN_TITLE).await;
     let mut edited = listing("Navy brushed cotton hoodie");
     edited.bullets.push("Kangaroo pocket".into());
@@ -570,9 +564,8 @@ async fn diffs_by_word_in_english_and_by_character_in_chinese() {
     assert!(review::diff_versions(&d, 1, 3).is_err());
 }
 
-#[tokio::test]
-async fn bulk_approval_goes_on_past_a_blocked_draft() {
-    let f = fixture().await;
+async fn bulk_approval_goes_on_past_a_blocked_draft(db: &TestDb) {
+    let f = fixture(db).await;
     let a = draft(&f, CLEAN_TITLE).await;
     let blocked = draft(&f, BLOCKED_TITLE).await;
     let c = draft(&f, "Grey wool scarf").await;
@@ -667,18 +660,23 @@ async fn bulk_approval_goes_on_past_a_blocked_draft() {
     assert!(audit::verify(&f.store).await.unwrap().ok);
 }
 
-#[tokio::test]
-async fn a_failed_audit_write_undoes_the_change() {
-    let f = fixture().await;
+async fn a_failed_audit_write_undoes_the_change(db: &TestDb) {
+    let f = fixture(db).await;
     let d = draft(&f, CLEAN_TITLE).await;
-    let pool = raw_pool(&f.db).await;
-    sqlx::query(
-        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
-         BEGIN SELECT RAISE(ABORT, 'audit disk full'); END",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    let pool = f.store.pool().clone();
+    let refuse: &[&str] = match f.backend {
+        Backend::Sqlite => &["CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+             BEGIN SELECT RAISE(ABORT, 'audit disk full'); END"],
+        Backend::Postgres => &[
+            "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'audit disk full'; END; $$",
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+             FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+        ],
+    };
+    for q in refuse {
+        sqlx::query(q).execute(&pool).await.unwrap();
+    }
     let err = review::submit(&f.store, &f.author, d.id, None)
         .await
         .unwrap_err();
@@ -690,21 +688,27 @@ async fn a_failed_audit_write_undoes_the_change() {
     assert_eq!(f.store.draft(d.id).await.unwrap().versions.len(), 1);
 }
 
-async fn raw_pool(db: &std::path::Path) -> sqlx::SqlitePool {
-    sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(
-            sqlx::sqlite::SqliteConnectOptions::new()
-                .filename(db)
-                .busy_timeout(std::time::Duration::from_secs(5)),
-        )
-        .await
-        .unwrap()
+/// Let the test tamper with the log as someone with the database could:
+/// drop the append-only triggers.
+async fn drop_append_only(f: &Fixture) {
+    let sql: &[&str] = match f.backend {
+        Backend::Sqlite => &[
+            "DROP TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_delete",
+        ],
+        Backend::Postgres => &[
+            "DROP TRIGGER audit_log_no_update ON audit_log",
+            "DROP TRIGGER audit_log_no_truncate ON audit_log",
+        ],
+    };
+    for q in sql {
+        sqlx::query(q).execute(f.store.pool()).await.unwrap();
+    }
 }
 
 /// A store with a handful of audit entries (ids 1..=6).
-async fn audited() -> Fixture {
-    let f = fixture().await;
+async fn audited(db: &TestDb) -> Fixture {
+    let f = fixture(db).await;
     let d = draft(&f, CLEAN_TITLE).await;
     review::submit(&f.store, &f.author, d.id, None)
         .await
@@ -717,27 +721,26 @@ async fn audited() -> Fixture {
     f
 }
 
-#[tokio::test]
-async fn the_log_refuses_updates_and_deletes() {
-    let f = audited().await;
-    let pool = raw_pool(&f.db).await;
-    for sql in [
+async fn the_log_refuses_updates_and_deletes(db: &TestDb) {
+    let f = audited(db).await;
+    let pool = f.store.pool().clone();
+    let mut refused = vec![
         "UPDATE audit_log SET actor = 'mallory' WHERE id = 2",
         "DELETE FROM audit_log WHERE id = 2",
-    ] {
+    ];
+    if f.backend == Backend::Postgres {
+        refused.push("TRUNCATE audit_log");
+    }
+    for sql in refused {
         let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
 }
 
-#[tokio::test]
-async fn verify_names_an_edited_entry() {
-    let f = audited().await;
-    let pool = raw_pool(&f.db).await;
-    sqlx::query("DROP TRIGGER audit_log_no_update")
-        .execute(&pool)
-        .await
-        .unwrap();
+async fn verify_names_an_edited_entry(db: &TestDb) {
+    let f = audited(db).await;
+    let pool = f.store.pool().clone();
+    drop_append_only(&f).await;
     sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE id = 5")
         .execute(&pool)
         .await
@@ -749,14 +752,10 @@ async fn verify_names_an_edited_entry() {
     assert!(bad.reason.contains("edited"), "{}", bad.reason);
 }
 
-#[tokio::test]
-async fn verify_names_the_entry_after_a_deleted_one() {
-    let f = audited().await;
-    let pool = raw_pool(&f.db).await;
-    sqlx::query("DROP TRIGGER audit_log_no_delete")
-        .execute(&pool)
-        .await
-        .unwrap();
+async fn verify_names_the_entry_after_a_deleted_one(db: &TestDb) {
+    let f = audited(db).await;
+    let pool = f.store.pool().clone();
+    drop_append_only(&f).await;
     sqlx::query("DELETE FROM audit_log WHERE id = 3")
         .execute(&pool)
         .await
@@ -765,28 +764,23 @@ async fn verify_names_the_entry_after_a_deleted_one() {
     assert_eq!(bad.id, 4);
     assert!(bad.reason.contains("entry 3 is missing"), "{}", bad.reason);
 
-    // Renumbering to hide the gap breaks the link instead.
-    sqlx::query("DROP TRIGGER audit_log_no_update")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE audit_log SET id = id - 1 WHERE id > 3")
-        .execute(&pool)
-        .await
-        .unwrap();
+    // Renumbering to hide the gap breaks the link instead (in two steps, so
+    // no intermediate id collides: PostgreSQL checks keys row by row).
+    for sql in [
+        "UPDATE audit_log SET id = -id WHERE id > 3",
+        "UPDATE audit_log SET id = -id - 1 WHERE id < 0",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
     let bad = audit::verify(&f.store).await.unwrap().first_bad.unwrap();
     assert_eq!(bad.id, 3);
     assert!(bad.reason.contains("prev_hash"), "{}", bad.reason);
 }
 
-#[tokio::test]
-async fn verify_notices_reordered_entries() {
-    let f = audited().await;
-    let pool = raw_pool(&f.db).await;
-    sqlx::query("DROP TRIGGER audit_log_no_update")
-        .execute(&pool)
-        .await
-        .unwrap();
+async fn verify_notices_reordered_entries(db: &TestDb) {
+    let f = audited(db).await;
+    let pool = f.store.pool().clone();
+    drop_append_only(&f).await;
     // Swap rows 4 and 5 whole, hashes included.
     for sql in [
         "UPDATE audit_log SET id = -4 WHERE id = 4",
@@ -799,9 +793,8 @@ async fn verify_notices_reordered_entries() {
     assert_eq!(bad.id, 4);
 }
 
-#[tokio::test]
-async fn an_edit_must_be_the_drafts_kind() {
-    let f = fixture().await;
+async fn an_edit_must_be_the_drafts_kind(db: &TestDb) {
+    let f = fixture(db).await;
     let d = draft(&f, CLEAN_TITLE).await;
     for bad in [
         serde_json::json!({"title": "no bullets"}),
@@ -830,3 +823,19 @@ async fn an_edit_must_be_the_drafts_kind() {
         })
     ));
 }
+
+on_both_backends!(
+    a_draft_walks_the_workflow_and_every_step_is_audited,
+    rejection_and_reopening,
+    roles_limit_what_a_profile_may_do,
+    a_blocking_finding_needs_an_admin_override_with_a_reason,
+    comments_anchor_to_a_field_and_span_of_a_version,
+    diffs_by_word_in_english_and_by_character_in_chinese,
+    bulk_approval_goes_on_past_a_blocked_draft,
+    a_failed_audit_write_undoes_the_change,
+    the_log_refuses_updates_and_deletes,
+    verify_names_an_edited_entry,
+    verify_names_the_entry_after_a_deleted_one,
+    verify_notices_reordered_entries,
+    an_edit_must_be_the_drafts_kind,
+);

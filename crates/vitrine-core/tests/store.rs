@@ -1,19 +1,14 @@
-//! The store on real SQLite files: schema, constraints and the draft API.
+//! The store on real databases, SQLite and PostgreSQL (see
+//! `common/mod.rs`): schema, constraints and the draft API.
 
+mod common;
+
+use common::TestDb;
 use sqlx::Row;
-use tempfile::TempDir;
 use vitrine_core::router::{RouteDecision, RouteRequest, Router, TaskKind};
+use vitrine_core::store::Backend;
 use vitrine_core::store::{self, NewFact};
 use vitrine_core::{CoreError, FactSource, Listing, Provenance, Store};
-
-async fn open() -> (TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    // A nested path: opening must create the parent directories.
-    let store = Store::open(&dir.path().join("nested/dir/vitrine.db"))
-        .await
-        .unwrap();
-    (dir, store)
-}
 
 async fn new_product(store: &Store, name: &str) -> i64 {
     let mut tx = store.begin_write().await.unwrap();
@@ -69,14 +64,24 @@ fn route() -> RouteDecision {
         .unwrap()
 }
 
-#[tokio::test]
-async fn migrations_create_the_schema_on_a_new_file() {
-    let (dir, store) = open().await;
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
+async fn migrations_create_the_schema_on_a_new_file(db: &TestDb) {
+    let store = db.open().await;
+    assert_eq!(store.backend(), db.backend());
+    let (tables_sql, indexes_sql) = match db.backend() {
+        Backend::Sqlite => (
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            "SELECT name FROM sqlite_master WHERE type = 'index'",
+        ),
+        Backend::Postgres => (
+            "SELECT tablename::text AS name FROM pg_tables
+              WHERE schemaname = current_schema() ORDER BY tablename",
+            "SELECT indexname::text AS name FROM pg_indexes WHERE schemaname = current_schema()",
+        ),
+    };
+    let tables: Vec<String> = sqlx::query_scalar(tables_sql)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
     for t in [
         "products",
         "photos",
@@ -85,6 +90,12 @@ async fn migrations_create_the_schema_on_a_new_file() {
         "draft_versions",
         "generation_cache",
         "generation_cache_stats",
+        "batches",
+        "batch_items",
+        "profiles",
+        "comments",
+        "audit_log",
+        "api_tokens",
         "_sqlx_migrations",
     ] {
         assert!(
@@ -92,56 +103,108 @@ async fn migrations_create_the_schema_on_a_new_file() {
             "missing table {t}: {tables:?}"
         );
     }
-    let indexes: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index'")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-    for i in ["photos_product_id", "facts_product_id", "drafts_product_id"] {
+    let indexes: Vec<String> = sqlx::query_scalar(indexes_sql)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    for i in [
+        "photos_product_id",
+        "facts_product_id",
+        "drafts_product_id",
+        "drafts_batch_item",
+        "audit_log_entity",
+    ] {
         assert!(
             indexes.iter().any(|x| x == i),
             "missing index {i}: {indexes:?}"
         );
     }
+    // Both backends applied the same versions.
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(versions, (1..=8).collect::<Vec<i64>>());
 
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(mode, "wal");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(fk, 1);
-    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(busy, 5000);
+    if db.backend() == Backend::Sqlite {
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(busy, 5000);
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(sync, 1, "synchronous = NORMAL");
+    }
     store.close().await;
 
     // Reopening runs the (already applied) migrations again without harm.
-    let store = Store::open(&dir.path().join("nested/dir/vitrine.db"))
-        .await
-        .unwrap();
+    let store = db.open().await;
     assert!(store.products().await.unwrap().is_empty());
     store.close().await;
 }
 
-#[tokio::test]
-async fn foreign_keys_are_enforced_and_cascade() {
-    let (_dir, store) = open().await;
+/// A URL that is not a database, and a server that is not there, are
+/// errors that say what to fix, not panics.
+async fn bad_database_urls_are_clear_errors(_db: &TestDb) {
+    use vitrine_core::store::DatabaseTarget;
+    let e = DatabaseTarget::from_url("mysql://u:secret@h/db").unwrap_err();
+    assert!(e.to_string().contains("postgres://"), "{e}");
+    assert!(!e.to_string().contains("secret"), "{e}");
+    assert_eq!(
+        DatabaseTarget::from_url("sqlite:///var/x/v.db").unwrap(),
+        DatabaseTarget::SqliteFile("/var/x/v.db".into())
+    );
+    let e = DatabaseTarget::from_url("postgres//nothing").unwrap_err();
+    assert!(e.to_string().contains("postgres://"), "{e}");
+    assert!(!e.to_string().contains("secret"), "{e}");
+    // Port 9 (discard) on loopback: nothing listens there.
+    let target = DatabaseTarget::from_url("postgres://u:secret@127.0.0.1:9/db").unwrap();
+    let e = match Store::open_target(&target).await {
+        Ok(_) => panic!("connected to nothing"),
+        Err(e) => e,
+    };
+    let text = e.to_string();
+    assert!(matches!(e, CoreError::DatabaseConnect { .. }), "{text}");
+    assert!(
+        text.contains("127.0.0.1:9") && text.contains("VITRINE_DATABASE_URL"),
+        "{text}"
+    );
+    assert!(!text.contains("secret"), "password leaked: {text}");
+    // The cause in its own words, not a pool timeout.
+    assert!(!text.contains("timed out"), "{text}");
+    eprintln!("unreachable server: {text}");
+}
+
+async fn foreign_keys_are_enforced_and_cascade(db: &TestDb) {
+    let store = db.open().await;
     let orphan = sqlx::query(
         "INSERT INTO photos (product_id, sha256, original_path, thumbnail_path, source_name,
                              width, height, format, created_at)
-         VALUES (999, ?, 'a', 'b', 'c', 1, 1, 'png', 'now')",
+         VALUES (999, $1, 'a', 'b', 'c', 1, 1, 'png', 'now')",
     )
     .bind("0".repeat(64))
     .execute(store.pool())
     .await;
     let err = orphan.expect_err("a photo of a missing product must be refused");
-    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+    assert_eq!(
+        common::db_error_kind(&err),
+        Some(sqlx::error::ErrorKind::ForeignKeyViolation),
+        "{err}"
+    );
 
     let product = new_product(&store, "Hoodie").await;
     store
@@ -169,7 +232,7 @@ async fn foreign_keys_are_enforced_and_cascade() {
         .await
         .unwrap();
 
-    sqlx::query("DELETE FROM products WHERE id = ?")
+    sqlx::query("DELETE FROM products WHERE id = $1")
         .bind(product)
         .execute(store.pool())
         .await
@@ -183,15 +246,14 @@ async fn foreign_keys_are_enforced_and_cascade() {
     }
 }
 
-#[tokio::test]
-async fn check_constraints_reject_nonsense() {
-    let (_dir, store) = open().await;
+async fn check_constraints_reject_nonsense(db: &TestDb) {
+    let store = db.open().await;
     let product = new_product(&store, "Mug").await;
     let insert = |source: &'static str, confidence: f64, data: &'static str| {
         sqlx::query(
             "INSERT INTO facts (product_id, key, value, label_en, label_zh, source, confidence,
                                 data, created_at)
-             VALUES (?, 'colour', 'red', 'red', '红色', ?, ?, ?, 'now')",
+             VALUES ($1, 'colour', 'red', 'red', '红色', $2, $3, $4, 'now')",
         )
         .bind(product)
         .bind(source)
@@ -236,9 +298,8 @@ async fn check_constraints_reject_nonsense() {
     assert_eq!(fact.confidence, 1.0);
 }
 
-#[tokio::test]
-async fn drafts_are_versioned() {
-    let (_dir, store) = open().await;
+async fn drafts_are_versioned(db: &TestDb) {
+    let store = db.open().await;
     let product = new_product(&store, "Hoodie").await;
 
     let draft = store
@@ -293,9 +354,8 @@ async fn drafts_are_versioned() {
     assert_eq!(list[0].thumbnail_path, None);
 }
 
-#[tokio::test]
-async fn missing_rows_are_not_found() {
-    let (_dir, store) = open().await;
+async fn missing_rows_are_not_found(db: &TestDb) {
+    let store = db.open().await;
     let not_found = |r: Result<_, CoreError>, want_kind: &str| match r {
         Err(CoreError::NotFound { kind, id }) => {
             assert_eq!(kind, want_kind);
@@ -340,9 +400,8 @@ async fn missing_rows_are_not_found() {
     assert!(store.photo_by_sha(&"0".repeat(64)).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn products_are_listed_newest_first() {
-    let (_dir, store) = open().await;
+async fn products_are_listed_newest_first(db: &TestDb) {
+    let store = db.open().await;
     let first = new_product(&store, "First").await;
     let second = new_product(&store, "Second").await;
     let ids: Vec<i64> = store
@@ -355,9 +414,8 @@ async fn products_are_listed_newest_first() {
     assert_eq!(ids, [second, first]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_edits_get_distinct_versions() {
-    let (_dir, store) = open().await;
+async fn concurrent_edits_get_distinct_versions(db: &TestDb) {
+    let store = db.open().await;
     let product = new_product(&store, "Hoodie").await;
     let draft = store
         .create_draft(
@@ -394,13 +452,11 @@ async fn concurrent_edits_get_distinct_versions() {
     assert_eq!(versions, (1..=9).collect::<Vec<_>>());
 }
 
-#[tokio::test]
-async fn generation_cache_round_trip_and_stats() {
+async fn generation_cache_round_trip_and_stats(db: &TestDb) {
     use vitrine_core::cache::{key, CachedGeneration};
     use vitrine_infer::{ChatMessage, GenerationParams};
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("v.db")).await.unwrap();
+    let store = db.open().await;
     let msgs = [ChatMessage::user("Write a title.")];
     let params = GenerationParams::default();
     let k = key("aa", &msgs, "{", &params).unwrap();
@@ -429,9 +485,8 @@ async fn generation_cache_round_trip_and_stats() {
     assert!(store.cache_get(&k).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn provenance_written_before_the_router_still_reads() {
-    let (_dir, store) = open().await;
+async fn provenance_written_before_the_router_still_reads(db: &TestDb) {
+    let store = db.open().await;
     let product = new_product(&store, "hoodie").await;
     let draft = store
         .create_draft(
@@ -458,7 +513,7 @@ async fn provenance_written_before_the_router_still_reads() {
         "total_ms": 28900,
         "attempts": 1
     });
-    sqlx::query("UPDATE draft_versions SET provenance = ? WHERE draft_id = ?")
+    sqlx::query("UPDATE draft_versions SET provenance = $1 WHERE draft_id = $2")
         .bind(old.to_string())
         .bind(draft.id)
         .execute(store.pool())
@@ -474,10 +529,9 @@ async fn provenance_written_before_the_router_still_reads() {
 /// The knowledge graph is seeded into the store once, a user's import adds
 /// to it and wins over the built-in entries it replaces, survives a later
 /// seed, and an import that would break the graph writes nothing.
-#[tokio::test]
-async fn knowledge_graph_seed_import_and_user_rows_win() {
+async fn knowledge_graph_seed_import_and_user_rows_win(db: &TestDb) {
     use vitrine_core::kg::GraphFile;
-    let (dir, store) = open().await;
+    let store = db.open().await;
     let kg = store.knowledge_graph().await.unwrap();
     let builtin = vitrine_core::kg::KnowledgeGraph::builtin().unwrap();
     assert_eq!(kg.counts(), builtin.counts());
@@ -554,12 +608,10 @@ zh = "背心"
     assert!(e.to_string().contains("no parent `gizmos`"), "{e}");
     let kg = store.knowledge_graph().await.unwrap();
     assert!(kg.category("apparel.tops.vests").is_none());
-    drop(dir);
 }
 
-#[tokio::test]
-async fn drafts_of_other_kinds_list_beside_listings() {
-    let (_dir, store) = open().await;
+async fn drafts_of_other_kinds_list_beside_listings(db: &TestDb) {
+    let store = db.open().await;
     let product = new_product(&store, "Hoodie").await;
     store
         .create_draft(
@@ -622,3 +674,143 @@ async fn drafts_of_other_kinds_list_beside_listings() {
     let product_detail = store.product(product).await.unwrap();
     assert_eq!(product_detail.drafts.len(), 3);
 }
+
+/// A batch item can never produce two drafts (the unique index on
+/// `drafts.batch_item_id`): a second create is a `Duplicate`, and the item
+/// keeps its first draft. Also: a product listed twice is one item
+/// (`ON CONFLICT DO NOTHING`).
+async fn a_batch_item_gets_exactly_one_draft(db: &TestDb) {
+    use vitrine_core::batch::{BatchSpec, Output};
+    use vitrine_core::store::NewDraft;
+    let store = db.open().await;
+    let product = new_product(&store, "Hoodie").await;
+    let spec = BatchSpec {
+        outputs: vec![Output::Listing],
+        langs: vec!["en".into()],
+        marketplace: "generic".into(),
+        brand: None,
+        model: None,
+        concurrency: 1,
+        reviews_dir: None,
+        script_minutes: None,
+        use_cache: false,
+    };
+    let batch = store
+        .create_batch("test", &spec, &[product, product], &[])
+        .await
+        .unwrap();
+    assert_eq!(batch.counts.total, 1, "a product listed twice is one item");
+    let item = store.claim_batch_item(batch.id).await.unwrap().unwrap();
+    let new = NewDraft {
+        product_id: product,
+        kind: "listing",
+        lang: "en",
+        marketplace: "generic",
+        batch_item: Some(item.id),
+    };
+    let first = store
+        .create_draft_for(&new, &listing("first"), &provenance())
+        .await
+        .unwrap();
+    let again = store
+        .create_draft_for(&new, &listing("second"), &provenance())
+        .await;
+    assert!(matches!(again, Err(CoreError::Duplicate(_))), "{again:?}");
+    assert_eq!(
+        store.draft_of_batch_item(item.id).await.unwrap(),
+        Some(first.id)
+    );
+    assert_eq!(store.drafts_for_product(product).await.unwrap().len(), 1);
+    let counts = store.batch_counts(batch.id).await.unwrap();
+    assert_eq!(counts.done, 1, "{counts:?}");
+    // The failed second attempt left no audit entry behind.
+    let report = vitrine_core::audit::verify(&store).await.unwrap();
+    assert!(report.ok && report.entries == 1, "{report:?}");
+}
+
+/// On PostgreSQL a running batch is marked in the database, so a second
+/// runner (another machine) is refused until the first lets go; on SQLite
+/// the data dir's lock file does that job and the database lock is a no-op.
+async fn a_batch_is_run_by_one_process_at_a_time(db: &TestDb) {
+    let store = db.open().await;
+    let first = store.lock_batch(7).await.unwrap();
+    let second = store.lock_batch(7).await;
+    match db.backend() {
+        Backend::Postgres => {
+            let e = second.err().expect("a second runner must be refused");
+            assert!(e.to_string().contains("another Vitrine process"), "{e}");
+            let other = store.lock_batch(8).await.unwrap();
+            drop(other);
+        }
+        Backend::Sqlite => assert!(second.is_ok()),
+    }
+    // Released explicitly: free at once.
+    first.release().await;
+    let again = store.lock_batch(7).await.expect("released");
+    // Dropped (a panicking runner): free once the server sees the
+    // connection go.
+    drop(again);
+    let mut after_drop = store.lock_batch(7).await;
+    for _ in 0..100 {
+        if after_drop.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        after_drop = store.lock_batch(7).await;
+    }
+    assert!(after_drop.is_ok(), "lock not released");
+}
+
+/// The one expression whose SQL differs by backend: a JSON field's text
+/// (ingest uses it to drop facts a previous title stated).
+async fn json_fields_read_the_same_on_both(db: &TestDb) {
+    let store = db.open().await;
+    let product = new_product(&store, "Mug").await;
+    for (value, data) in [
+        ("ceramic", serde_json::json!({"from": "title", "n": 1})),
+        ("white", serde_json::json!({"from": "options"})),
+        ("mug", serde_json::json!({})),
+    ] {
+        store
+            .add_fact(&NewFact {
+                product_id: product,
+                key: "material".into(),
+                value: value.into(),
+                label_en: value.into(),
+                label_zh: value.into(),
+                source: FactSource::Import,
+                confidence: 0.9,
+                data,
+            })
+            .await
+            .unwrap();
+    }
+    let from = store.backend().json_text("data", "from");
+    let values: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT value FROM facts WHERE product_id = $1 AND {from} = $2 ORDER BY value"
+    ))
+    .bind(product)
+    .bind("title")
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(values, ["ceramic"]);
+}
+
+on_both_backends!(
+    json_fields_read_the_same_on_both,
+    a_batch_is_run_by_one_process_at_a_time,
+    a_batch_item_gets_exactly_one_draft,
+    bad_database_urls_are_clear_errors,
+    migrations_create_the_schema_on_a_new_file,
+    foreign_keys_are_enforced_and_cascade,
+    check_constraints_reject_nonsense,
+    drafts_are_versioned,
+    missing_rows_are_not_found,
+    products_are_listed_newest_first,
+    concurrent_edits_get_distinct_versions,
+    generation_cache_round_trip_and_stats,
+    provenance_written_before_the_router_still_reads,
+    knowledge_graph_seed_import_and_user_rows_win,
+    drafts_of_other_kinds_list_beside_listings,
+);

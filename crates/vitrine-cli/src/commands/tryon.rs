@@ -8,6 +8,7 @@ use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use image::RgbaImage;
 use sha2::{Digest, Sha256};
+use vitrine_core::store::DatabaseTarget;
 use vitrine_core::{DataDir, Store};
 use vitrine_render::{
     decode_photo, dominant_colour, load_mesh, turntable_angles, write_apng, BodyType, Garment,
@@ -100,8 +101,20 @@ async fn stored(dirs: &DataDir, sha: &str) -> Stored {
     let cutout = Some(dirs.cutouts_dir().join(format!("{sha}.png"))).filter(|p| p.is_file());
     // Only an existing store is read: a preview must not create one.
     let mut category = None;
-    if dirs.db_path().is_file() {
-        match Store::open(&dirs.db_path()).await {
+    let target = match dirs.database() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!(error = %e, "no database configured; no stored category");
+            None
+        }
+    };
+    let exists = match &target {
+        Some(DatabaseTarget::SqliteFile(path)) => path.is_file(),
+        Some(DatabaseTarget::Postgres(_)) => true,
+        None => false,
+    };
+    if let Some(target) = target.filter(|_| exists) {
+        match Store::open_target(&target).await {
             Ok(store) => {
                 if let Ok(Some(photo)) = store.photo_by_sha(sha).await {
                     if let Ok(facts) = store.facts(photo.product_id).await {

@@ -10,9 +10,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use crate::store::Conn;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::SqliteConnection;
 
 use super::ImportError;
 use crate::analysis::title_categories;
@@ -149,7 +149,7 @@ impl Studio {
             for &i in chunk {
                 let p = &parsed.products[i];
                 let id = insert_product(&mut tx, &product_name(&p.title)).await?;
-                sqlx::query("UPDATE products SET handle = ? WHERE id = ?")
+                sqlx::query("UPDATE products SET handle = $1 WHERE id = $2")
                     .bind(&p.handle)
                     .bind(id)
                     .execute(&mut *tx)
@@ -197,7 +197,7 @@ impl Studio {
         let first = self.ingest_with(&p.photos[0], &understanding).await?;
         let id = first.product_id;
         let claimed = sqlx::query(
-            "UPDATE products SET handle = ? WHERE id = ? AND (handle IS NULL OR handle = ?)",
+            "UPDATE products SET handle = $1 WHERE id = $2 AND (handle IS NULL OR handle = $3)",
         )
         .bind(&p.handle)
         .bind(id)
@@ -362,7 +362,7 @@ async fn store_source(
 }
 
 async fn insert_source(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     format: &str,
     file: &str,
@@ -372,7 +372,7 @@ async fn insert_source(
     let data = serde_json::to_string(p).map_err(|e| CoreError::Task(e.to_string()))?;
     sqlx::query(
         "INSERT INTO product_sources (product_id, format, file, line, data, imported_at)
-         VALUES (?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (product_id) DO UPDATE SET
             format = excluded.format, file = excluded.file, line = excluded.line,
             data = excluded.data, imported_at = excluded.imported_at",
@@ -392,7 +392,7 @@ impl crate::store::Store {
     /// The catalogue product a product was imported as, if it was.
     pub async fn product_source(&self, product_id: i64) -> Result<Option<CatalogueProduct>> {
         let data: Option<String> =
-            sqlx::query_scalar("SELECT data FROM product_sources WHERE product_id = ?")
+            sqlx::query_scalar("SELECT data FROM product_sources WHERE product_id = $1")
                 .bind(product_id)
                 .fetch_optional(self.pool())
                 .await?;

@@ -1,17 +1,79 @@
 //! The store's side of batches: creating them, claiming items, recording
 //! outcomes. Every change is one short write transaction.
 
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{Batch, BatchItem, BatchSpec, BatchStatus, Counts, ImportError, Output};
 use crate::error::{CoreError, Result};
-use crate::store::{now, Store};
+use crate::store::{now, Backend, Store};
+
+/// First key of the PostgreSQL advisory locks that mark running batches
+/// (the second is the batch id): "vb" in ASCII.
+const BATCH_LOCK_CLASS: i32 = 0x7662;
+
+/// Held while a process runs a batch on a shared PostgreSQL database: a
+/// session advisory lock on a connection of its own, so a runner on another
+/// machine is refused. The server releases it when the connection ends,
+/// which dropping this (or the process dying) does. On SQLite the lock
+/// file in the data dir already covers every process that can open it.
+pub struct BatchDbLock {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+}
+
+impl BatchDbLock {
+    /// Let go now; the connection goes back to the pool unlocked (or is
+    /// closed, if unlocking failed).
+    pub async fn release(mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock_all()")
+                .execute(&mut *conn)
+                .await;
+            if let Err(e) = unlocked {
+                tracing::warn!(error = %e, "cannot release the batch lock; closing its connection");
+                drop(conn.detach());
+            }
+        }
+    }
+}
+
+impl Drop for BatchDbLock {
+    fn drop(&mut self) {
+        // Detached, the connection closes instead of going back to the
+        // pool still holding the lock.
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
+    }
+}
 
 const ITEM_COLUMNS: &str = "id, batch_id, product_id, kind, lang, status, attempts, draft_id, \
                             error, gen_ms, overhead_us";
 
 impl Store {
+    /// Mark `batch_id` as run by this process across every machine sharing
+    /// the database (see [`BatchDbLock`]).
+    pub async fn lock_batch(&self, batch_id: i64) -> Result<BatchDbLock> {
+        if self.backend() == Backend::Sqlite {
+            return Ok(BatchDbLock { conn: None });
+        }
+        let key = i32::try_from(batch_id)
+            .map_err(|_| CoreError::InvalidInput(format!("batch id {batch_id} is out of range")))?;
+        let mut conn = self.pool().acquire().await?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+            .bind(BATCH_LOCK_CLASS)
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !got {
+            return Err(CoreError::InvalidInput(format!(
+                "batch {batch_id} is being run by another Vitrine process (on this or another \
+                 machine sharing the database); `vitrine batch pause {batch_id}` stops it"
+            )));
+        }
+        Ok(BatchDbLock { conn: Some(conn) })
+    }
+
     /// Create a batch with one item per product × output × language, and
     /// the catalogue rows that failed to import, in one transaction.
     pub async fn create_batch(
@@ -26,24 +88,24 @@ impl Store {
             serde_json::to_string(spec).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
         let at = now();
         let mut tx = self.begin_write().await?;
-        let id = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO batches (source, spec, status, created_at, updated_at)
-             VALUES (?, ?, 'queued', ?, ?)",
+             VALUES ($1, $2, 'queued', $3, $4) RETURNING id",
         )
         .bind(source)
         .bind(&spec_json)
         .bind(&at)
         .bind(&at)
-        .execute(&mut *tx)
-        .await?
-        .last_insert_rowid();
+        .fetch_one(&mut *tx)
+        .await?;
         for &product_id in product_ids {
             for output in &spec.outputs {
                 for lang in &spec.langs {
                     // A product listed twice is one set of items.
                     sqlx::query(
-                        "INSERT OR IGNORE INTO batch_items (batch_id, product_id, kind, lang)
-                         VALUES (?, ?, ?, ?)",
+                        "INSERT INTO batch_items (batch_id, product_id, kind, lang)
+                         VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (batch_id, product_id, kind, lang) DO NOTHING",
                     )
                     .bind(id)
                     .bind(product_id)
@@ -57,7 +119,7 @@ impl Store {
         for e in import_errors {
             sqlx::query(
                 "INSERT INTO batch_import_errors (batch_id, line, handle, message)
-                 VALUES (?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4)",
             )
             .bind(id)
             .bind(e.line.map(|l| l as i64))
@@ -75,7 +137,7 @@ impl Store {
     pub async fn open_batch_for(&self, source: &str, spec: &BatchSpec) -> Result<Option<Batch>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT id, spec FROM batches
-              WHERE source = ? AND status IN ('queued', 'running', 'paused')
+              WHERE source = $1 AND status IN ('queued', 'running', 'paused')
               ORDER BY id DESC",
         )
         .bind(source)
@@ -93,7 +155,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT id, source, spec, status, error, created_at, updated_at, finished_at,
                     (SELECT COUNT(*) FROM batch_import_errors e WHERE e.batch_id = b.id) AS import_errors
-               FROM batches b WHERE id = ?",
+               FROM batches b WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())
@@ -118,7 +180,7 @@ impl Store {
 
     pub async fn batch_counts(&self, id: i64) -> Result<Counts> {
         let rows = sqlx::query(
-            "SELECT status, COUNT(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status",
+            "SELECT status, COUNT(*) AS n FROM batch_items WHERE batch_id = $1 GROUP BY status",
         )
         .bind(id)
         .fetch_all(self.pool())
@@ -144,7 +206,7 @@ impl Store {
     pub async fn batch_items(&self, id: i64, status: Option<&str>) -> Result<Vec<BatchItem>> {
         let rows = sqlx::query(&format!(
             "SELECT {ITEM_COLUMNS} FROM batch_items
-              WHERE batch_id = ? AND (? IS NULL OR status = ?) ORDER BY id"
+              WHERE batch_id = $1 AND ($2 IS NULL OR status = $3) ORDER BY id"
         ))
         .bind(id)
         .bind(status)
@@ -156,7 +218,7 @@ impl Store {
 
     pub async fn batch_import_errors(&self, id: i64) -> Result<Vec<ImportError>> {
         let rows = sqlx::query(
-            "SELECT line, handle, message FROM batch_import_errors WHERE batch_id = ? ORDER BY id",
+            "SELECT line, handle, message FROM batch_import_errors WHERE batch_id = $1 ORDER BY id",
         )
         .bind(id)
         .fetch_all(self.pool())
@@ -182,9 +244,9 @@ impl Store {
         let at = now();
         let finished = matches!(status, BatchStatus::Done | BatchStatus::Cancelled);
         let done = sqlx::query(
-            "UPDATE batches SET status = ?, error = ?, updated_at = ?,
-                    finished_at = CASE WHEN ? THEN ? ELSE NULL END
-              WHERE id = ?",
+            "UPDATE batches SET status = $1, error = $2, updated_at = $3,
+                    finished_at = CASE WHEN $4 THEN $5 ELSE NULL END
+              WHERE id = $6",
         )
         .bind(status.as_str())
         .bind(error)
@@ -202,7 +264,7 @@ impl Store {
 
     /// The status as stored now (another process may have changed it).
     pub async fn batch_status(&self, id: i64) -> Result<BatchStatus> {
-        let s: Option<String> = sqlx::query_scalar("SELECT status FROM batches WHERE id = ?")
+        let s: Option<String> = sqlx::query_scalar("SELECT status FROM batches WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -219,7 +281,7 @@ impl Store {
             "UPDATE batch_items
                 SET status = 'done', error = NULL,
                     draft_id = (SELECT d.id FROM drafts d WHERE d.batch_item_id = batch_items.id)
-              WHERE batch_id = ? AND status <> 'done'
+              WHERE batch_id = $1 AND status <> 'done'
                 AND EXISTS (SELECT 1 FROM drafts d WHERE d.batch_item_id = batch_items.id)",
         )
         .bind(id)
@@ -228,7 +290,7 @@ impl Store {
         .rows_affected();
         let reset = sqlx::query(
             "UPDATE batch_items SET status = 'pending', started_at = NULL
-              WHERE batch_id = ? AND (status = 'running' OR (? AND status = 'failed'))",
+              WHERE batch_id = $1 AND (status = 'running' OR ($2 AND status = 'failed'))",
         )
         .bind(id)
         .bind(retry_failed)
@@ -247,7 +309,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT {ITEM_COLUMNS} FROM batch_items
-              WHERE batch_id = ? AND status = 'pending' ORDER BY id LIMIT 1"
+              WHERE batch_id = $1 AND status = 'pending' ORDER BY id LIMIT 1"
         ))
         .bind(batch_id)
         .fetch_optional(&mut *tx)
@@ -258,8 +320,8 @@ impl Store {
         };
         let mut item = item_from_row(&row)?;
         sqlx::query(
-            "UPDATE batch_items SET status = 'running', attempts = attempts + 1, started_at = ?
-              WHERE id = ?",
+            "UPDATE batch_items SET status = 'running', attempts = attempts + 1, started_at = $1
+              WHERE id = $2",
         )
         .bind(now())
         .bind(item.id)
@@ -281,8 +343,8 @@ impl Store {
         error: Option<&str>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE batch_items SET status = ?, error = ?, finished_at = ?
-              WHERE id = ? AND status <> 'done'",
+            "UPDATE batch_items SET status = $1, error = $2, finished_at = $3
+              WHERE id = $4 AND status <> 'done'",
         )
         .bind(status)
         .bind(error)
@@ -295,7 +357,7 @@ impl Store {
 
     /// Record where an item's time went.
     pub async fn time_batch_item(&self, item_id: i64, gen_ms: i64, overhead_us: i64) -> Result<()> {
-        sqlx::query("UPDATE batch_items SET gen_ms = ?, overhead_us = ? WHERE id = ?")
+        sqlx::query("UPDATE batch_items SET gen_ms = $1, overhead_us = $2 WHERE id = $3")
             .bind(gen_ms)
             .bind(overhead_us)
             .bind(item_id)
@@ -307,7 +369,7 @@ impl Store {
     /// The draft an item produced (for an item found done by its draft).
     pub async fn draft_of_batch_item(&self, item_id: i64) -> Result<Option<i64>> {
         Ok(
-            sqlx::query_scalar("SELECT id FROM drafts WHERE batch_item_id = ?")
+            sqlx::query_scalar("SELECT id FROM drafts WHERE batch_item_id = $1")
                 .bind(item_id)
                 .fetch_optional(self.pool())
                 .await?,
@@ -317,8 +379,8 @@ impl Store {
     /// Mark an item done with a draft that already existed.
     pub async fn adopt_batch_draft(&self, item_id: i64, draft_id: i64) -> Result<()> {
         sqlx::query(
-            "UPDATE batch_items SET status = 'done', draft_id = ?, error = NULL, finished_at = ?
-              WHERE id = ?",
+            "UPDATE batch_items SET status = 'done', draft_id = $1, error = NULL, finished_at = $2
+              WHERE id = $3",
         )
         .bind(draft_id)
         .bind(now())
@@ -331,7 +393,7 @@ impl Store {
     /// The product's shop handle, when it came from a catalogue.
     pub async fn product_handle(&self, product_id: i64) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar::<_, Option<String>>("SELECT handle FROM products WHERE id = ?")
+            sqlx::query_scalar::<_, Option<String>>("SELECT handle FROM products WHERE id = $1")
                 .bind(product_id)
                 .fetch_optional(self.pool())
                 .await?
@@ -340,7 +402,7 @@ impl Store {
     }
 }
 
-fn batch_from_row(r: &SqliteRow) -> Result<Batch> {
+fn batch_from_row(r: &AnyRow) -> Result<Batch> {
     let spec: String = r.try_get("spec")?;
     let status: String = r.try_get("status")?;
     Ok(Batch {
@@ -358,7 +420,7 @@ fn batch_from_row(r: &SqliteRow) -> Result<Batch> {
     })
 }
 
-fn item_from_row(r: &SqliteRow) -> Result<BatchItem> {
+fn item_from_row(r: &AnyRow) -> Result<BatchItem> {
     Ok(BatchItem {
         id: r.try_get("id")?,
         batch_id: r.try_get("batch_id")?,

@@ -184,6 +184,20 @@ impl Studio {
         on_event: EventSink,
     ) -> Result<BatchReport> {
         let _lock = BatchLock::acquire(&self.dirs().root().join("locks"), batch_id)?;
+        let db_lock = self.store().lock_batch(batch_id).await?;
+        let result = self.run_locked_batch(batch_id, opts, on_event).await;
+        // Let go before returning, so an immediate resume is not refused
+        // while the server has yet to notice a dropped connection.
+        db_lock.release().await;
+        result
+    }
+
+    async fn run_locked_batch(
+        &self,
+        batch_id: i64,
+        opts: RunOptions,
+        on_event: EventSink,
+    ) -> Result<BatchReport> {
         let store = self.store();
         let batch = store.batch(batch_id).await?;
         if batch.status == BatchStatus::Cancelled {
@@ -588,11 +602,19 @@ fn is_fatal(e: &CoreError) -> bool {
 fn fatal_reason(e: &CoreError) -> String {
     let disk = match e {
         CoreError::Database(sqlx::Error::Database(d)) => {
-            // SQLITE_FULL, and SQLITE_IOERR with its extended codes (a
-            // write refused by the file system).
-            d.code()
-                .and_then(|c| c.parse::<i32>().ok())
-                .is_some_and(|c| c == 13 || c & 0xff == 10)
+            if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                // SQLSTATE class 53, insufficient resources: disk_full,
+                // out_of_memory, too_many_connections.
+                d.code().is_some_and(|c| c.starts_with("53"))
+            } else {
+                // SQLITE_FULL, and SQLITE_IOERR with its extended codes (a
+                // write refused by the file system).
+                d.code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .is_some_and(|c| c == 13 || c & 0xff == 10)
+            }
         }
         CoreError::Io { source, .. } => source.kind() == std::io::ErrorKind::StorageFull,
         _ => false,

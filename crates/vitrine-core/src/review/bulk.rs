@@ -28,6 +28,8 @@ pub struct DraftFilter {
 pub async fn list(store: &Store, filter: &DraftFilter) -> Result<Vec<DraftSummary>> {
     let mut sql = format!("{} WHERE 1 = 1", store::SUMMARY_SELECT);
     let mut text_binds: Vec<&str> = Vec::new();
+    // Numbered placeholders (`$n`) read the same on SQLite and PostgreSQL.
+    let mut n = 0;
     for (column, value) in [
         ("d.status", filter.status.map(DraftStatus::as_str)),
         ("d.kind", filter.kind.as_deref()),
@@ -35,7 +37,8 @@ pub async fn list(store: &Store, filter: &DraftFilter) -> Result<Vec<DraftSummar
         ("d.marketplace", filter.marketplace.as_deref()),
     ] {
         if let Some(v) = value {
-            sql.push_str(&format!(" AND {column} = ?"));
+            n += 1;
+            sql.push_str(&format!(" AND {column} = ${n}"));
             text_binds.push(v);
         }
     }
@@ -44,7 +47,11 @@ pub async fn list(store: &Store, filter: &DraftFilter) -> Result<Vec<DraftSummar
         ("d.id", &filter.draft_ids),
     ] {
         if !ids.is_empty() {
-            let marks = vec!["?"; ids.len()].join(", ");
+            let marks = (n + 1..=n + ids.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            n += ids.len();
             sql.push_str(&format!(" AND {column} IN ({marks})"));
         }
     }

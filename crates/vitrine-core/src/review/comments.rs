@@ -2,7 +2,7 @@
 //! character span of its text (as findings are).
 
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{authorize, Action, Profile};
@@ -118,10 +118,11 @@ pub async fn add_comment(
         Some((s, e)) => (Some(count(s)?), Some(count(e)?)),
         None => (None, None),
     };
-    let done = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO comments (draft_id, version, field, span_start, span_end, author, body,
                                created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id",
     )
     .bind(draft_id)
     .bind(version.version)
@@ -131,10 +132,10 @@ pub async fn add_comment(
     .bind(&actor.name)
     .bind(body)
     .bind(&created_at)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     let stored = Comment {
-        id: done.last_insert_rowid(),
+        id,
         draft_id,
         version: version.version,
         field: comment.field.clone(),
@@ -172,7 +173,7 @@ pub async fn add_comment(
 pub async fn comments(store: &Store, draft_id: i64) -> Result<Vec<Comment>> {
     let rows = sqlx::query(
         "SELECT id, draft_id, version, field, span_start, span_end, author, body, created_at
-           FROM comments WHERE draft_id = ? ORDER BY id",
+           FROM comments WHERE draft_id = $1 ORDER BY id",
     )
     .bind(draft_id)
     .fetch_all(store.pool())
@@ -184,7 +185,7 @@ fn count(n: usize) -> Result<i64> {
     i64::try_from(n).map_err(|_| CoreError::InvalidInput(format!("offset {n} is too large")))
 }
 
-fn from_row(r: &SqliteRow) -> Result<Comment> {
+fn from_row(r: &AnyRow) -> Result<Comment> {
     let start: Option<i64> = r.try_get("span_start")?;
     let end: Option<i64> = r.try_get("span_end")?;
     let offset = |v: i64| {

@@ -20,8 +20,8 @@ mod comments;
 mod diff;
 mod profiles;
 
+use crate::store::Conn;
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::SqliteConnection;
 use sqlx::Row;
 
 use crate::audit::{self, AuditEntry};
@@ -407,7 +407,7 @@ fn validate_content(kind: &str, value: serde_json::Value) -> Result<serde_json::
 /// the one path every new version of an existing draft takes. `author`
 /// is the actor; a version with provenance is a regeneration.
 pub(crate) async fn record_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     draft_id: i64,
     content: &str,
     provenance: Option<&str>,
@@ -418,7 +418,7 @@ pub(crate) async fn record_version(
     let to = next_or_illegal(draft_id, from, Action::Edit)?;
     let before_sha = audit::draft_state_sha(conn, draft_id).await?;
     let at = store::now();
-    sqlx::query("UPDATE drafts SET status = ?, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE drafts SET status = $1, updated_at = $2 WHERE id = $3")
         .bind(to.as_str())
         .bind(&at)
         .bind(draft_id)
@@ -482,7 +482,7 @@ async fn change_status(
 }
 
 async fn set_status(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     actor: &Profile,
     draft_id: i64,
     to: DraftStatus,
@@ -490,7 +490,7 @@ async fn set_status(
     details: serde_json::Value,
 ) -> Result<()> {
     let before_sha = audit::draft_state_sha(conn, draft_id).await?;
-    sqlx::query("UPDATE drafts SET status = ?, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE drafts SET status = $1, updated_at = $2 WHERE id = $3")
         .bind(to.as_str())
         .bind(store::now())
         .bind(draft_id)
@@ -514,11 +514,11 @@ async fn set_status(
 }
 
 /// A draft's status and current version number.
-async fn current_state(conn: &mut SqliteConnection, draft_id: i64) -> Result<(String, i64)> {
+async fn current_state(conn: &mut Conn, draft_id: i64) -> Result<(String, i64)> {
     let row = sqlx::query(
         "SELECT d.status, (SELECT COALESCE(MAX(version), 0) FROM draft_versions
                             WHERE draft_id = d.id) AS version
-           FROM drafts d WHERE d.id = ?",
+           FROM drafts d WHERE d.id = $1",
     )
     .bind(draft_id)
     .fetch_optional(&mut *conn)

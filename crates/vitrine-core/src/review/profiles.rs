@@ -2,7 +2,8 @@
 //! profile at all, the first use creates an admin named after the OS user,
 //! and later uses without an explicit name act as that profile.
 
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use crate::store::Conn;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{permit, Profile, Role};
@@ -102,8 +103,8 @@ pub async fn profile(store: &Store, name: &str) -> Result<Option<Profile>> {
     find(&mut conn, name).await
 }
 
-async fn find(conn: &mut SqliteConnection, name: &str) -> Result<Option<Profile>> {
-    sqlx::query("SELECT id, name, role, created_at FROM profiles WHERE name = ?")
+async fn find(conn: &mut Conn, name: &str) -> Result<Option<Profile>> {
+    sqlx::query("SELECT id, name, role, created_at FROM profiles WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut *conn)
         .await?
@@ -112,16 +113,18 @@ async fn find(conn: &mut SqliteConnection, name: &str) -> Result<Option<Profile>
         .transpose()
 }
 
-async fn insert(conn: &mut SqliteConnection, name: &str, role: Role) -> Result<Profile> {
+async fn insert(conn: &mut Conn, name: &str, role: Role) -> Result<Profile> {
     let created_at = now();
-    let done = sqlx::query("INSERT INTO profiles (name, role, created_at) VALUES (?, ?, ?)")
-        .bind(name)
-        .bind(role.as_str())
-        .bind(&created_at)
-        .execute(&mut *conn)
-        .await?;
+    let id = sqlx::query_scalar(
+        "INSERT INTO profiles (name, role, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(name)
+    .bind(role.as_str())
+    .bind(&created_at)
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(Profile {
-        id: done.last_insert_rowid(),
+        id,
         name: name.to_string(),
         role,
         created_at,
@@ -129,7 +132,7 @@ async fn insert(conn: &mut SqliteConnection, name: &str, role: Role) -> Result<P
 }
 
 async fn audit_profile(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     actor: &str,
     created: &Profile,
     implicit: bool,
@@ -154,7 +157,7 @@ async fn audit_profile(
     Ok(())
 }
 
-fn from_row(r: &SqliteRow) -> Result<Profile> {
+fn from_row(r: &AnyRow) -> Result<Profile> {
     let role: String = r.try_get("role")?;
     Ok(Profile {
         id: r.try_get("id")?,

@@ -562,7 +562,7 @@ mod tests {
         assert_eq!(v.listing.description, summary.paragraph);
         assert_eq!(v.provenance.as_ref().unwrap().warnings, ["a notice"]);
 
-        let row = sqlx::query("SELECT content, provenance FROM draft_versions WHERE draft_id = ?")
+        let row = sqlx::query("SELECT content, provenance FROM draft_versions WHERE draft_id = $1")
             .bind(id)
             .fetch_one(store.pool())
             .await
