@@ -499,7 +499,9 @@ async function generate(kind: "listing" | "script" = "listing"): Promise<void> {
 // ---------------------------------------------------------------- start
 
 async function start(): Promise<void> {
-  await api.onListingEvent(({ productId, event }) => {
+  // Every listener and the first data load are IPC round trips: made at
+  // once, not one after the other, since start-up waits for all of them.
+  const listening = api.onListingEvent(({ productId, event }) => {
     if (productId !== state.generating) return;
     switch (event.type) {
       case "loading_model":
@@ -520,7 +522,7 @@ async function start(): Promise<void> {
         break;
     }
   });
-  await api.onFileDrop({
+  const dropping = api.onFileDrop({
     over: (active) => dropZone.classList.toggle("drag-over", active),
     // A drop goes to the screen it was made on: a catalogue for Batch, a
     // review file for Reviews, photos anywhere else.
@@ -530,12 +532,17 @@ async function start(): Promise<void> {
       else void ingestMany(paths.map((p) => ({ label: p, run: () => api.ingestPhotoPath(p) })));
     },
   });
-  // Long work reports here whatever screen shows.
-  await api.onBatchEvent((p) => batch.onEvent(p));
-  await api.onImportProgress((p) => batch.onImportProgress(p));
-  await api.onFetchEvent((p) => models.onFetchEvent(p));
-  await api.onReviewsEvent((p) => reviews.onEvent(p));
-  await Promise.all([refreshModels(), refreshProducts()]);
+  await Promise.all([
+    listening,
+    dropping,
+    // Long work reports here whatever screen shows.
+    api.onBatchEvent((p) => batch.onEvent(p)),
+    api.onImportProgress((p) => batch.onImportProgress(p)),
+    api.onFetchEvent((p) => models.onFetchEvent(p)),
+    api.onReviewsEvent((p) => reviews.onEvent(p)),
+    refreshModels(),
+    refreshProducts(),
+  ]);
   nav.start();
   // Wall-clock time the page became usable: the e2e's measurement of cold
   // start compares it with the process's start time.
