@@ -14,12 +14,12 @@
 // back to English.
 // Then start a batch from a three-row CSV with the tiny model: progress
 // and ETA, pause and resume to the end, cancel another, and find a third
-// one interrupted (resumable) after a restart; see the Models screen list
-// the tiny model as installed; write a livestream script on the product
-// screen; summarise a review file holding a hostile
-// review on the Reviews screen (charts drawn, the markup never runs); and
-// measure cold start, idle memory and input latency while a listing
-// streams (E2E_OUT/bench.json).
+// one interrupted after a restart and resume it to the end; see the Models
+// screen list the tiny model as installed; summarise a review file holding
+// a hostile review on the Reviews screen (charts drawn, the markup never
+// runs); write a livestream script on the product screen; and measure
+// cold start, idle memory and input latency while a listing streams
+// (E2E_OUT/bench.json).
 //
 // Needs a display (run.sh wraps this in xvfb-run) and these variables:
 //   VITRINE_MODELS_DIR  a models dir in which `smollm2-135m` is installed (required)
@@ -591,7 +591,7 @@ async function startBatch(driver, source, { outputs = ["listing"], langs = ["en"
   });
 }
 
-test("a batch from a CSV: progress and ETA, pause, resume to the end; cancel; interrupted by a restart", { timeout: generateTimeoutMs * 4 + 240_000 }, async () => {
+test("a batch from a CSV: progress and ETA, pause, resume to the end; cancel; interrupted by a restart, then resumed", { timeout: generateTimeoutMs * 4 + 240_000 }, async () => {
   const csv = join(inputDir, "catalogue.csv");
   writeFileSync(
     csv,
@@ -669,13 +669,16 @@ test("a batch from a CSV: progress and ETA, pause, resume to the end; cancel; in
     await driver.findElement(sel("nav-batch")).click();
     const state = await waitFor(driver, "the batch after the restart", UI_TIMEOUT_MS, async () => batchState(driver, interrupted));
     log(`batch ${interrupted} after a restart: ${state}`);
-    // Unless it finished before the quit, it shows as interrupted and resumable.
+    // Unless it finished before the quit, it shows as interrupted; Resume
+    // runs it again from where it stopped, to the end.
     if (state !== "done") {
       assert.equal(state, "interrupted");
-      await driver.findElement(By.css(`[data-batch-id="${interrupted}"] [data-action="resume"]`));
       await screenshot(driver, "18-batch-interrupted");
-      await clickBatchAction(driver, interrupted, "cancel");
-      await waitFor(driver, "the interrupted batch cancelled", UI_TIMEOUT_MS, async () => (await batchState(driver, interrupted)) === "cancelled");
+      await clickBatchAction(driver, interrupted, "resume");
+      await waitFor(driver, "the resumed batch to finish", generateTimeoutMs * 3, async () => (await batchState(driver, interrupted)) === "done");
+      const figures = await (await batchRow(driver, interrupted)).findElement(sel("batch-figures")).getText();
+      log(`batch ${interrupted} resumed after the restart: ${figures}`);
+      assert.match(figures, /^3 of 3 finished \(100%\)/);
     }
     // The batch's listings are in the library.
     await driver.findElement(sel("nav-library")).click();
@@ -688,7 +691,7 @@ test("a batch from a CSV: progress and ETA, pause, resume to the end; cancel; in
   }
 });
 
-test("the Models screen lists the tiny model as installed, with the device", { timeout: 120_000 }, async () => {
+test("the Models screen lists the tiny model as installed, with the device; new screens in Chinese", { timeout: 120_000 }, async () => {
   const driver = await startApp();
   try {
     await driver.findElement(sel("nav-models")).click();
@@ -706,6 +709,20 @@ test("the Models screen lists the tiny model as installed, with the device", { t
     const missing = await driver.findElements(By.css('[data-testid="model-row"][data-installed="false"] [data-testid="model-fetch"]'));
     log(`models: ${missing.length} missing model(s) offer Fetch`);
     await screenshot(driver, "19-models");
+    // The new screens in Chinese, switched at run time.
+    await choose(driver, "ui-language", "zh-CN");
+    await waitFor(driver, "the Chinese Models screen", UI_TIMEOUT_MS, async () => (await textOf(driver, "nav-models")) === "模型");
+    const zhRow = await driver.findElement(By.css(`[data-testid="model-row"][data-model-id="${modelId}"] [data-testid="model-state"]`));
+    assert.equal(await zhRow.getText(), "已安装");
+    await driver.findElement(sel("nav-batch")).click();
+    const badge = await waitFor(driver, "a batch's Chinese status", UI_TIMEOUT_MS, async () => {
+      const b = await driver.findElements(By.css('[data-testid="batch-row"] [data-testid="batch-status"]'));
+      return b.length ? b[0].getText() : null;
+    });
+    assert.ok(["已完成", "已取消", "已中断", "运行中", "已暂停"].includes(badge), `batch status in Chinese: ${badge}`);
+    await screenshot(driver, "19c-batch-zh");
+    await choose(driver, "ui-language", "en");
+    await waitFor(driver, "English again", UI_TIMEOUT_MS, async () => (await textOf(driver, "nav-models")) === "Models");
   } catch (err) {
     await screenshot(driver, "failure-models");
     throw err;
