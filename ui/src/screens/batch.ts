@@ -31,6 +31,12 @@ function baseName(path: string): string {
   return parts[parts.length - 1] ?? path;
 }
 
+/** Minutes of each script from the form: 0.25 to 10, else the core's default (null). */
+export function scriptMinutes(raw: string): number | null {
+  const v = Number(raw);
+  return raw.trim() !== "" && Number.isFinite(v) && v >= 0.25 && v <= 10 ? v : null;
+}
+
 /** One row of the queue; buttons carry data-action and data-id (handled by the list). */
 export function renderBatchRow(row: BatchRow, live: Live, detail: BatchDetail | null): HTMLLIElement {
   const counts = live.counts && row.active ? live.counts : row.counts;
@@ -127,6 +133,11 @@ export class BatchScreen {
   });
   private readonly reviewsDir = el("input", { testid: "batch-reviews-dir", attrs: { id: "batch-reviews-dir", type: "text", autocomplete: "off", spellcheck: "false" } });
   private readonly reviewsField: HTMLElement;
+  private readonly minutes = el("input", {
+    testid: "batch-minutes",
+    attrs: { id: "batch-minutes", type: "number", min: 0.25, max: 10, step: 0.25, value: 1, inputmode: "decimal" },
+  });
+  private readonly minutesField: HTMLElement;
   private readonly outputs = new Map<BatchOutput, HTMLInputElement>();
   private readonly langs = new Map<Lang, HTMLInputElement>();
   private readonly marketplace = el("select", { testid: "batch-marketplace", attrs: { id: "batch-marketplace" } });
@@ -171,6 +182,7 @@ export class BatchScreen {
       setText(el("label", { attrs: { for: "batch-reviews-dir" } }), "batch.reviewsDir"),
       this.reviewsDir,
     );
+    this.minutesField = el("div", { class: "field" }, setText(el("label", { attrs: { for: "batch-minutes" } }), "batch.minutes"), this.minutes);
     setText(this.start, "batch.start");
     const form = el(
       "form",
@@ -183,6 +195,7 @@ export class BatchScreen {
         setText(el("p", { class: "hint", attrs: { id: "batch-source-hint" } }), "batch.sourceHint"),
       ),
       el("fieldset", { class: "choices" }, setText(el("legend", {}), "batch.outputs"), ...outputFields),
+      this.minutesField,
       this.reviewsField,
       el("fieldset", { class: "choices" }, setText(el("legend", {}), "batch.langs"), ...langFields),
       el("div", { class: "field" }, setText(el("label", { attrs: { for: "batch-marketplace" } }), "batch.marketplace"), this.marketplace),
@@ -240,6 +253,7 @@ export class BatchScreen {
   private onFormChange(save = true): void {
     const prefs = this.prefs();
     this.reviewsField.hidden = !prefs.outputs.includes("reviews");
+    this.minutesField.hidden = !prefs.outputs.includes("script");
     this.start.disabled = this.starting || prefs.outputs.length === 0 || prefs.langs.length === 0;
     if (!save) return;
     try {
@@ -347,7 +361,7 @@ export class BatchScreen {
         langs: prefs.langs as Lang[],
         marketplace: prefs.marketplace || null,
         model: this.model.value || null,
-        minutes: null,
+        minutes: prefs.outputs.includes("script") ? scriptMinutes(this.minutes.value) : null,
         reviewsDir: prefs.outputs.includes("reviews") ? this.reviewsDir.value.trim() || null : null,
       });
       const imp = started.import;

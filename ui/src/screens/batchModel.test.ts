@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { actionsFor, applyEvent, chosen, emptyLive, formatEta, parseBatchPrefs, percentDone, shownStatus } from "./batchModel";
-import { renderBatchDetail, renderBatchRow } from "./batch";
+import { renderBatchDetail, renderBatchRow, scriptMinutes } from "./batch";
 import type { BatchCounts, BatchRow } from "../types";
 
 const counts = (c: Partial<BatchCounts>): BatchCounts => ({ total: 4, pending: 0, running: 0, done: 0, failed: 0, skipped: 0, ...c });
@@ -93,6 +93,14 @@ describe("batch model", () => {
     expect(li.querySelector('[data-testid="batch-error"]')?.textContent).toBe("<img src=x onerror=alert(1)>");
     expect(li.querySelector('[data-action="pause"]')).not.toBeNull();
     expect(li.querySelector('[data-action="resume"]')).toBeNull();
+  });
+
+  it("takes script minutes in range only", () => {
+    expect(scriptMinutes("0.5")).toBe(0.5);
+    expect(scriptMinutes("")).toBeNull();
+    expect(scriptMinutes("0.1")).toBeNull();
+    expect(scriptMinutes("11")).toBeNull();
+    expect(scriptMinutes("abc")).toBeNull();
   });
 
   it("lists failed items and rows not imported", () => {
