@@ -23,6 +23,16 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "default_export_path",
     "export_listings",
+    "generate_script",
+    "start_batch",
+    "list_batches",
+    "batch_detail",
+    "pause_batch",
+    "cancel_batch",
+    "resume_batch",
+    "models_overview",
+    "fetch_model",
+    "summarize_reviews",
 ];
 
 fn main() {

@@ -266,6 +266,54 @@ pub async fn generate_listing(
     Ok(draft)
 }
 
+/// Write a livestream script for one product (the core's script pipeline),
+/// streaming like a listing on `listing://event`; resolves with the stored
+/// `script` draft. It shares the product's generation slot with listings,
+/// so Cancel stops whichever runs.
+// The arguments are the IPC request's fields, as for generate_listing.
+#[allow(clippy::too_many_arguments)]
+#[tauri::command]
+pub async fn generate_script(
+    app: AppHandle,
+    window: Window,
+    shell: State<'_, Shell>,
+    product_id: i64,
+    lang: String,
+    minutes: Option<f64>,
+    offer: Option<String>,
+    model: Option<String>,
+) -> CmdResult<Draft> {
+    let studio = shell.studio().await?;
+    let guard = shell.start_generation(product_id).ok_or_else(|| {
+        IpcError::busy(format!(
+            "a text for product {product_id} is already being generated"
+        ))
+    })?;
+    let label = window.label().to_string();
+    let on_event = Box::new(move |event: GenerationEvent| {
+        let payload = ListingEventPayload { product_id, event };
+        if let Err(err) = app.emit_to(label.as_str(), LISTING_EVENT, payload) {
+            tracing::warn!(%err, "could not send a generation event to the window");
+        }
+    });
+    let request = vitrine_core::script::ScriptRequest {
+        product_ids: vec![product_id],
+        lang,
+        minutes,
+        offer: offer.filter(|o| !o.trim().is_empty()),
+        brand: None,
+        model: model.filter(|m| !m.is_empty()),
+        params: None,
+        use_cache: true,
+        batch_item: None,
+    };
+    let draft = studio
+        .generate_script(request, on_event, guard.token())
+        .await?;
+    tracing::info!(product_id, draft_id = draft.id, "script generated");
+    Ok(draft)
+}
+
 /// Cancel the running generation of a product (or all when `productId` is
 /// null); resolves true when something was running.
 #[tauri::command]

@@ -4,11 +4,14 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod batch_cmds;
 mod commands;
 mod error;
 mod export_cmds;
 mod fact_options;
+mod models_cmds;
 mod review_cmds;
+mod reviews_cmds;
 mod state;
 
 use tauri::{DragDropEvent, Manager, WebviewEvent, WindowEvent};
@@ -72,6 +75,7 @@ fn main() {
             commands::ingest_photo_bytes,
             commands::generate_listing,
             commands::cancel_generation,
+            commands::generate_script,
             review_cmds::list_drafts,
             review_cmds::get_review,
             review_cmds::diff_versions,
@@ -82,6 +86,15 @@ fn main() {
             export_cmds::app_info,
             export_cmds::default_export_path,
             export_cmds::export_listings,
+            batch_cmds::start_batch,
+            batch_cmds::list_batches,
+            batch_cmds::batch_detail,
+            batch_cmds::pause_batch,
+            batch_cmds::cancel_batch,
+            batch_cmds::resume_batch,
+            models_cmds::models_overview,
+            models_cmds::fetch_model,
+            reviews_cmds::summarize_reviews,
         ])
         .run(tauri::generate_context!());
 

@@ -1,6 +1,7 @@
 //! What the shell keeps between commands: the Studio (opened once), the
-//! cancel tokens of running generations, and the paths the user dropped on
-//! the window (the only paths `ingest_photo_path` accepts).
+//! cancel tokens of running generations, the batches and model fetches
+//! this app runs, and the paths the user dropped on the window (the only
+//! paths `ingest_photo_path` accepts).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -17,6 +18,8 @@ pub struct Shell {
     studio: OnceCell<Studio>,
     generations: Mutex<HashMap<i64, CancelToken>>,
     dropped: Mutex<HashSet<PathBuf>>,
+    batches: Mutex<HashSet<i64>>,
+    fetches: Mutex<HashSet<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -31,6 +34,8 @@ impl Shell {
             studio: OnceCell::new(),
             generations: Mutex::new(HashMap::new()),
             dropped: Mutex::new(HashSet::new()),
+            batches: Mutex::new(HashSet::new()),
+            fetches: Mutex::new(HashSet::new()),
         }
     }
 
@@ -87,6 +92,32 @@ impl Shell {
 
     pub fn was_dropped(&self, path: &Path) -> bool {
         lock(&self.dropped).contains(path)
+    }
+
+    /// Mark a batch as run by this app; false when it already is.
+    pub fn claim_batch(&self, id: i64) -> bool {
+        lock(&self.batches).insert(id)
+    }
+
+    pub fn release_batch(&self, id: i64) {
+        lock(&self.batches).remove(&id);
+    }
+
+    pub fn batch_active(&self, id: i64) -> bool {
+        lock(&self.batches).contains(&id)
+    }
+
+    /// Mark a model as being fetched; false when it already is.
+    pub fn claim_fetch(&self, id: &str) -> bool {
+        lock(&self.fetches).insert(id.to_string())
+    }
+
+    pub fn release_fetch(&self, id: &str) {
+        lock(&self.fetches).remove(id);
+    }
+
+    pub fn fetching(&self) -> Vec<String> {
+        lock(&self.fetches).iter().cloned().collect()
     }
 }
 

@@ -9,6 +9,8 @@
 # WebKitWebDriver (Debian: webkit2gtk-driver), xvfb-run (Debian: xvfb) unless
 # a display is already set. Screenshots and the app's log go to $E2E_OUT
 # (default tests/e2e/out). Exits non-zero when any test fails.
+# E2E_ONLY=PATTERN runs only the tests whose name matches (e.g.
+# E2E_ONLY=measure for the app's figures, written to $E2E_OUT/bench.json).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +20,7 @@ build="${E2E_BUILD:-0}"
 for arg in "$@"; do
   case "$arg" in
     --build) build=1 ;;
-    -h | --help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -62,8 +64,9 @@ export GDK_BACKEND=x11
 
 cmd=(node --test --test-concurrency=1
   --test-reporter=spec --test-reporter-destination=stdout
-  --test-reporter=tap --test-reporter-destination="$E2E_OUT/results.tap"
-  "$here/app.test.mjs")
+  --test-reporter=tap --test-reporter-destination="$E2E_OUT/results.tap")
+if [ -n "${E2E_ONLY:-}" ]; then cmd+=(--test-name-pattern="$E2E_ONLY"); fi
+cmd+=("$here/app.test.mjs")
 
 status=0
 if [ -n "${DISPLAY:-}" ]; then

@@ -8,6 +8,11 @@ import { toIpcError } from "./errors";
 import type {
   ActionOutcome,
   AppInfo,
+  BatchDetail,
+  BatchEventPayload,
+  BatchRequest,
+  BatchRow,
+  BatchStarted,
   BulkOutcome,
   Comment,
   Draft,
@@ -15,6 +20,8 @@ import type {
   ExportFormat,
   ExportReport,
   Fact,
+  FetchPayload,
+  ImportProgress,
   FactOptions,
   IngestOutcome,
   Lang,
@@ -22,14 +29,21 @@ import type {
   ListingEventPayload,
   Marketplace,
   ModelStatus,
+  ModelsOverview,
   ProductDetail,
   ProductSummary,
   ReviewAction,
   ReviewDetail,
+  ReviewsPayload,
+  ReviewSummary,
   VersionDiff,
 } from "./types";
 
 export const LISTING_EVENT = "listing://event";
+export const BATCH_EVENT = "batch://event";
+export const IMPORT_EVENT = "batch://import";
+export const MODELS_EVENT = "models://event";
+export const REVIEWS_EVENT = "reviews://event";
 
 async function call<T>(cmd: string, args?: Parameters<typeof invoke>[1], options?: Parameters<typeof invoke>[2]): Promise<T> {
   try {
@@ -77,6 +91,26 @@ export const api = {
   defaultExportPath: (format: ExportFormat, lang: Lang) => call<string>("default_export_path", { format, lang }),
   exportListings: (format: ExportFormat, lang: Lang, includeUnapproved: boolean, path: string | null) =>
     call<ExportReport>("export_listings", { format, lang, includeUnapproved, path }),
+  /** A livestream script for one product; streams on listing://event like a listing. */
+  generateScript: (productId: number, lang: Lang, minutes: number | null, offer: string | null, model: string | null) =>
+    call<Draft>("generate_script", { productId, lang, minutes, offer, model }),
+  /** Import a catalogue (CSV file or photo folder) and start its batch in the background. */
+  startBatch: (request: BatchRequest) => call<BatchStarted>("start_batch", { request }),
+  listBatches: () => call<BatchRow[]>("list_batches"),
+  batchDetail: (id: number) => call<BatchDetail>("batch_detail", { id }),
+  pauseBatch: (id: number) => call<BatchRow>("pause_batch", { id }),
+  cancelBatch: (id: number) => call<BatchRow>("cancel_batch", { id }),
+  resumeBatch: (id: number, retryFailed: boolean) => call<BatchRow>("resume_batch", { id, retryFailed }),
+  modelsOverview: () => call<ModelsOverview>("models_overview"),
+  /** Install a model of the manifest; progress on models://event. */
+  fetchModel: (id: string) => call<ModelStatus[]>("fetch_model", { id }),
+  /** Summarise a review file; with a product, stored as its review_summary draft. */
+  summarizeReviews: (path: string, productId: number | null, lang: Lang, model: string | null) =>
+    call<ReviewSummary>("summarize_reviews", { path, productId, lang, model }),
+  onBatchEvent: (cb: (p: BatchEventPayload) => void): Promise<UnlistenFn> => listen<BatchEventPayload>(BATCH_EVENT, (e) => cb(e.payload)),
+  onImportProgress: (cb: (p: ImportProgress) => void): Promise<UnlistenFn> => listen<ImportProgress>(IMPORT_EVENT, (e) => cb(e.payload)),
+  onFetchEvent: (cb: (p: FetchPayload) => void): Promise<UnlistenFn> => listen<FetchPayload>(MODELS_EVENT, (e) => cb(e.payload)),
+  onReviewsEvent: (cb: (p: ReviewsPayload) => void): Promise<UnlistenFn> => listen<ReviewsPayload>(REVIEWS_EVENT, (e) => cb(e.payload)),
   onListingEvent: (cb: (p: ListingEventPayload) => void): Promise<UnlistenFn> =>
     listen<ListingEventPayload>(LISTING_EVENT, (e) => cb(e.payload)),
   /** Native drag and drop of files onto the window: gives absolute paths. */

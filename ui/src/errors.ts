@@ -41,6 +41,7 @@ const TITLES: Record<string, Key> = {
   forbidden: "error.forbidden",
   not_found: "error.notFound",
   invalid_input: "error.input",
+  invalid_catalogue: "error.file",
   bad_request: "error.input",
   unknown_profile: "error.input",
   missing_file: "error.file",

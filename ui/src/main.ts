@@ -5,7 +5,10 @@ import { errorTitle, isCancelled, toIpcError } from "./errors";
 import { FactsPanel } from "./factsPanel";
 import { applyTranslations, initLocale, isLocale, type Key, type Locale, onLocaleChange, setAttrText, setLocale, setText, t } from "./i18n";
 import { Nav } from "./nav";
+import { BatchScreen } from "./screens/batch";
 import { ExportScreen } from "./screens/export";
+import { ModelsScreen } from "./screens/models";
+import { ReviewsScreen } from "./screens/reviews";
 import { ReviewScreen } from "./screens/review";
 import { languageOptions, SettingsScreen } from "./screens/settings";
 import { applyTheme, loadTheme } from "./theme";
@@ -104,6 +107,11 @@ const marketSelect = el(
 );
 const modelSelect = el("select", { testid: "model-select", attrs: { id: "model-select" } });
 const generateButton = el("button", { class: "primary", testid: "generate-button", attrs: { type: "submit" } });
+const scriptMinutes = el("input", {
+  testid: "script-minutes",
+  attrs: { id: "script-minutes", type: "number", min: 0.25, max: 10, step: 0.25, value: 1, inputmode: "decimal" },
+});
+const scriptButton = setText(el("button", { class: "secondary", testid: "script-button", attrs: { type: "button" } }), "script.button");
 const cancelButton = setText(el("button", { class: "ghost", testid: "cancel-button", attrs: { type: "button", hidden: true } }), "generate.cancel");
 const controls = setAttrText(
   el(
@@ -112,7 +120,8 @@ const controls = setAttrText(
     field("generate.language", langSelect),
     field("generate.marketplace", marketSelect),
     field("generate.model", modelSelect),
-    el("div", { class: "actions" }, generateButton, cancelButton),
+    field("script.minutes", scriptMinutes),
+    el("div", { class: "actions" }, generateButton, scriptButton, cancelButton),
   ),
   "aria-label",
   "generate.form",
@@ -162,6 +171,12 @@ const libraryView = el(
 
 const review = new ReviewScreen(api, (err) => showError(err));
 const exporter = new ExportScreen(api, (err) => showError(err));
+const batch = new BatchScreen(api, (err) => showError(err));
+const models = new ModelsScreen(api, (err) => showError(err), () => void refreshModels().catch(showError));
+const reviews = new ReviewsScreen(api, (err) => showError(err), (productId) => {
+  void refreshProducts().catch(showError);
+  if (state.product?.id === productId) void openProduct(productId);
+});
 const settings = new SettingsScreen(api, (err) => showError(err), (value) => changeLocale(value));
 const uiLanguage = el("select", { testid: "ui-language", attrs: { id: "ui-language" } }, ...languageOptions());
 uiLanguage.value = document.documentElement.lang;
@@ -169,9 +184,12 @@ uiLanguage.addEventListener("change", () => changeLocale(uiLanguage.value));
 
 const navBar = setAttrText(el("nav", { class: "nav", testid: "nav" }), "aria-label", "nav.label");
 const nav = new Nav(navBar, [
-  { id: "library", label: "nav.library", view: libraryView },
+  { id: "library", label: "nav.library", view: libraryView, onShow: () => void refreshProducts().catch(showError) },
+  { id: "batch", label: "nav.batch", view: batch.view, onShow: () => void batch.refresh() },
+  { id: "reviews", label: "nav.reviews", view: reviews.view, onShow: () => void reviews.refresh() },
   { id: "review", label: "nav.review", view: review.view, onShow: () => void review.refresh() },
   { id: "export", label: "nav.export", view: exporter.view, onShow: () => void exporter.updateDefault() },
+  { id: "models", label: "nav.models", view: models.view, onShow: () => void models.refresh() },
   { id: "settings", label: "nav.settings", view: settings.view, onShow: () => void settings.refresh() },
 ]);
 
@@ -185,6 +203,9 @@ onLocaleChange((locale: Locale) => {
   review.relabel();
   exporter.relabel();
   settings.relabel();
+  batch.relabel();
+  models.relabel();
+  reviews.relabel();
   // What the Library screen rendered from data: draw it again.
   factsPanel.refresh();
   renderProducts();
@@ -212,7 +233,7 @@ append(
   ),
   navBar,
   errorBanner,
-  el("main", { class: "screens" }, libraryView, review.view, exporter.view, settings.view),
+  el("main", { class: "screens" }, libraryView, batch.view, reviews.view, review.view, exporter.view, models.view, settings.view),
 );
 applyTranslations(app);
 
@@ -227,7 +248,7 @@ const factsPanel = new FactsPanel(
   },
 );
 
-function field(label: Key, control: HTMLSelectElement): HTMLElement {
+function field(label: Key, control: HTMLSelectElement | HTMLInputElement): HTMLElement {
   const id = control.id;
   return el("div", { class: "field" }, setText(el("label", { attrs: { for: id } }), label), control);
 }
@@ -408,6 +429,8 @@ function updateControls(): void {
   const running = state.generating !== null;
   const hasModel = modelSelect.value !== "";
   generateButton.disabled = running || state.busy || !state.product || !hasModel;
+  scriptButton.disabled = generateButton.disabled;
+  scriptMinutes.disabled = running;
   cancelButton.hidden = !running;
   modelSelect.disabled = running;
   langSelect.disabled = running;
@@ -427,7 +450,15 @@ cancelButton.addEventListener("click", () => {
   api.cancelGeneration(state.generating).catch(showError);
 });
 
-async function generate(): Promise<void> {
+scriptButton.addEventListener("click", () => void generate("script"));
+
+/** Minutes of the script from the field: 0.25 to 10, else the core's default. */
+function minutesValue(): number | null {
+  const v = Number(scriptMinutes.value);
+  return Number.isFinite(v) && v >= 0.25 && v <= 10 ? v : null;
+}
+
+async function generate(kind: "listing" | "script" = "listing"): Promise<void> {
   const product = state.product;
   if (!product || state.generating !== null) return;
   clearError();
@@ -440,9 +471,12 @@ async function generate(): Promise<void> {
   const marketplace = marketSelect.value as Marketplace;
   const model = modelSelect.value || null;
   try {
-    const draft = await api.generateListing(product.id, lang, marketplace, model);
+    const draft =
+      kind === "script"
+        ? await api.generateScript(product.id, lang, minutesValue(), null, model)
+        : await api.generateListing(product.id, lang, marketplace, model);
     stream.flush();
-    setText(generationStatus, "generate.saved", { id: draft.id });
+    setText(generationStatus, kind === "script" ? "script.saved" : "generate.saved", { id: draft.id });
     state.draftId = draft.id;
     replaceChildren(draftSlot, renderDraft(draft));
     await refreshProducts();
@@ -465,7 +499,9 @@ async function generate(): Promise<void> {
 // ---------------------------------------------------------------- start
 
 async function start(): Promise<void> {
-  await api.onListingEvent(({ productId, event }) => {
+  // Every listener and the first data load are IPC round trips: made at
+  // once, not one after the other, since start-up waits for all of them.
+  const listening = api.onListingEvent(({ productId, event }) => {
     if (productId !== state.generating) return;
     switch (event.type) {
       case "loading_model":
@@ -486,12 +522,31 @@ async function start(): Promise<void> {
         break;
     }
   });
-  await api.onFileDrop({
+  const dropping = api.onFileDrop({
     over: (active) => dropZone.classList.toggle("drag-over", active),
-    drop: (paths) => void ingestMany(paths.map((p) => ({ label: p, run: () => api.ingestPhotoPath(p) }))),
+    // A drop goes to the screen it was made on: a catalogue for Batch, a
+    // review file for Reviews, photos anywhere else.
+    drop: (paths) => {
+      if (nav.current === "batch") batch.acceptDrop(paths);
+      else if (nav.current === "reviews") reviews.acceptDrop(paths);
+      else void ingestMany(paths.map((p) => ({ label: p, run: () => api.ingestPhotoPath(p) })));
+    },
   });
-  await Promise.all([refreshModels(), refreshProducts()]);
+  await Promise.all([
+    listening,
+    dropping,
+    // Long work reports here whatever screen shows.
+    api.onBatchEvent((p) => batch.onEvent(p)),
+    api.onImportProgress((p) => batch.onImportProgress(p)),
+    api.onFetchEvent((p) => models.onFetchEvent(p)),
+    api.onReviewsEvent((p) => reviews.onEvent(p)),
+    refreshModels(),
+    refreshProducts(),
+  ]);
   nav.start();
+  // Wall-clock time the page became usable: the e2e's measurement of cold
+  // start compares it with the process's start time.
+  document.body.dataset.readyAt = String(Date.now());
   document.body.dataset.ready = "true";
 }
 

@@ -2,8 +2,9 @@
 // goes through text nodes (see dom.ts), so it is displayed, never interpreted.
 
 import { el } from "./dom";
+import { highlightPieces } from "./highlight";
 import { plural, t } from "./i18n";
-import type { Draft, DraftSummary, Fact, FactOptions, Finding, Listing, ModelStatus, ProductSummary } from "./types";
+import type { Draft, DraftSummary, Fact, FactOptions, Finding, Listing, ModelStatus, ProductSummary, Script, ScriptSegment } from "./types";
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
 
@@ -242,24 +243,85 @@ export function renderFacts(facts: Fact[], options: FactOptions | null = null, a
   return list;
 }
 
-/** A listing as title / bullets / description / keywords, all as text. */
-export function renderListing(listing: Listing, lang?: string): HTMLElement {
+/**
+ * A field's text with the pieces the checks flag wrapped in <mark> (each
+ * piece a text node; the mark's title says why).
+ */
+export function markedText(text: string, field: string, findings: readonly Finding[]): Node[] {
+  return highlightPieces(text, field, findings).map((p) => {
+    if (p.findings.length === 0) return document.createTextNode(p.text);
+    const severity = p.findings.some((f) => f.severity === "blocking") ? "blocking" : "warning";
+    return el(
+      "mark",
+      {
+        class: `flag flag-${severity}`,
+        testid: "flagged-span",
+        attrs: { "data-field": field, "data-rule": p.findings.map((f) => f.rule).join(" "), title: p.findings.map((f) => f.explanation).join("\n") },
+      },
+      p.text,
+    );
+  });
+}
+
+/** A listing as title / bullets / description / keywords, all as text; with findings, their spans are highlighted. */
+export function renderListing(listing: Listing, lang?: string, findings: readonly Finding[] = []): HTMLElement {
   const article = el("article", { class: "listing", testid: "listing", attrs: { lang: lang || null } });
   article.append(
-    el("h3", { class: "listing-title", testid: "listing-title" }, listing.title),
+    el("h3", { class: "listing-title", testid: "listing-title" }, ...markedText(listing.title, "title", findings)),
     el(
       "ul",
       { class: "listing-bullets", testid: "listing-bullets", attrs: { "aria-label": t("draft.bullets") } },
-      ...listing.bullets.map((b) => el("li", { testid: "listing-bullet" }, b)),
+      ...listing.bullets.map((b, i) => el("li", { testid: "listing-bullet" }, ...markedText(b, `bullets[${i + 1}]`, findings))),
     ),
-    el("p", { class: "listing-description", testid: "listing-description" }, listing.description),
+    el("p", { class: "listing-description", testid: "listing-description" }, ...markedText(listing.description, "description", findings)),
     el(
       "ul",
       { class: "listing-keywords", testid: "listing-keywords", attrs: { "aria-label": t("draft.keywords") } },
-      ...listing.keywords.map((k) => el("li", { class: "chip", testid: "listing-keyword" }, k)),
+      ...listing.keywords.map((k, i) => el("li", { class: "chip", testid: "listing-keyword" }, ...markedText(k, `keywords[${i + 1}]`, findings))),
     ),
   );
   return article;
+}
+
+/** Whether a draft's content is a livestream script the page can show. */
+export function asScript(content: unknown): Script | null {
+  if (typeof content !== "object" || content === null) return null;
+  const c = content as Record<string, unknown>;
+  if (!Array.isArray(c.segments)) return null;
+  const segments = c.segments.filter(
+    (s): s is ScriptSegment => typeof s === "object" && s !== null && typeof (s as ScriptSegment).host === "string" && typeof (s as ScriptSegment).kind === "string",
+  );
+  return {
+    title: typeof c.title === "string" ? c.title : "",
+    lang: typeof c.lang === "string" ? c.lang : "",
+    target_seconds: typeof c.target_seconds === "number" ? c.target_seconds : 0,
+    measured_seconds: typeof c.measured_seconds === "number" ? c.measured_seconds : 0,
+    offer: typeof c.offer === "string" ? c.offer : null,
+    segments: segments.map((s) => ({ ...s, cues: Array.isArray(s.cues) ? s.cues.filter((x) => typeof x === "string") : [] })),
+  };
+}
+
+/** A livestream script: timed segments, the host's lines (flagged spans highlighted) and the camera cues, all as text. */
+export function renderScript(script: Script, lang: string, findings: readonly Finding[] = []): HTMLElement {
+  const list = el("ol", { class: "script-segments", testid: "script-segments" });
+  script.segments.forEach((s, i) => {
+    list.appendChild(
+      el(
+        "li",
+        { class: "script-segment", testid: "script-segment" },
+        el("p", { class: "script-time" }, `${s.start}–${s.end} · ${s.kind}`),
+        el("p", { class: "script-host", testid: "script-host" }, ...markedText(s.host, `segments[${i + 1}].${s.kind}`, findings)),
+        s.cues.length > 0 ? el("p", { class: "script-cues" }, s.cues.map((c) => `[${c}]`).join(" ")) : null,
+      ),
+    );
+  });
+  return el(
+    "article",
+    { class: "script", testid: "script", attrs: { lang: lang || null } },
+    el("h3", { class: "listing-title", testid: "script-title" }, script.title),
+    el("p", { class: "draft-meta" }, t("script.timing", { measured: script.measured_seconds, target: script.target_seconds })),
+    list,
+  );
 }
 
 /** The current version of a draft, with a line saying how it was made. */
@@ -286,14 +348,18 @@ export function renderDraft(draft: Draft): HTMLElement {
     p && !p.cached ? t("draft.tokens", { n: p.generated_tokens, s: (p.total_ms / 1000).toFixed(1) }) : null,
     p && p.attempts > 1 ? t("draft.attempts", { n: p.attempts }) : null,
   ].filter((x): x is string => Boolean(x));
-  wrap.append(el("p", { class: "draft-meta", testid: "draft-meta" }, meta.join(" · ")), renderListing(current.listing, draft.lang));
+  const findings = p?.findings ?? [];
+  const script = draft.kind === "script" ? asScript(current.content) : null;
+  wrap.append(
+    el("p", { class: "draft-meta", testid: "draft-meta" }, meta.join(" · ")),
+    script ? renderScript(script, draft.lang, findings) : renderListing(current.listing, draft.lang, findings),
+  );
   const warnings = p?.warnings ?? [];
   if (warnings.length > 0) {
     const list = el("ul", { class: "draft-warnings", testid: "draft-warnings", attrs: { "aria-label": t("draft.warnings") } });
     for (const w of warnings) list.appendChild(el("li", {}, w));
     wrap.appendChild(list);
   }
-  const findings = p?.findings ?? [];
   if (findings.length > 0) wrap.appendChild(renderFindings(findings));
   return wrap;
 }

@@ -126,6 +126,8 @@ export interface DraftVersion {
   draft_id: number;
   version: number;
   listing: Listing;
+  /** The text of a draft that is not a listing (a script, a review summary), as its kind's JSON. */
+  content?: unknown;
   provenance: Provenance | null;
   author: string;
   created_at: string;
@@ -322,4 +324,210 @@ export interface BulkOutcome {
   code?: string;
   error?: string;
   overridden: boolean;
+}
+
+// ---------------------------------------------------------------- batch, models, reviews, scripts
+
+/** vitrine_core::batch::Counts */
+export interface BatchCounts {
+  total: number;
+  pending: number;
+  running: number;
+  done: number;
+  failed: number;
+  skipped: number;
+}
+
+export type BatchOutput = "listing" | "script" | "reviews";
+export const BATCH_OUTPUTS: readonly BatchOutput[] = ["listing", "script", "reviews"];
+export type BatchStatus = "queued" | "running" | "paused" | "cancelled" | "done";
+
+/** src-tauri batch_cmds::BatchRow: a core Batch and whether this app runs it now. */
+export interface BatchRow {
+  id: number;
+  source: string;
+  spec: { outputs: BatchOutput[]; langs: string[]; marketplace: string; model?: string | null; concurrency: number };
+  status: BatchStatus;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  counts: BatchCounts;
+  import_errors: number;
+  active: boolean;
+}
+
+export interface BatchItem {
+  id: number;
+  batch_id: number;
+  product_id: number;
+  kind: string;
+  lang: string;
+  status: string;
+  attempts: number;
+  draft_id: number | null;
+  error: string | null;
+}
+
+export interface ImportError {
+  line: number | null;
+  handle: string | null;
+  message: string;
+}
+
+export interface ImportReport {
+  format: string;
+  encoding: string;
+  product_ids: number[];
+  created: number;
+  existing: number;
+  photos: number;
+  errors: ImportError[];
+}
+
+export interface BatchStarted {
+  batch: BatchRow;
+  import: ImportReport;
+  resumed: boolean;
+}
+
+export interface BatchDetail {
+  batch: BatchRow;
+  failures: BatchItem[];
+  import_errors: ImportError[];
+}
+
+export interface BatchRequest {
+  source: string;
+  outputs: BatchOutput[];
+  langs: Lang[];
+  marketplace: string | null;
+  model: string | null;
+  minutes: number | null;
+  reviewsDir: string | null;
+}
+
+/** vitrine_core::batch::runner::BatchEvent */
+export type BatchEvent =
+  | { type: "started"; batch_id: number; counts: BatchCounts; concurrency: number }
+  | { type: "item_started"; item_id: number; product_id: number; kind: string; lang: string }
+  | { type: "item_done"; item_id: number; product_id: number; draft_id: number; ms: number }
+  | { type: "item_failed"; item_id: number; product_id: number; error: string }
+  | { type: "item_skipped"; item_id: number; product_id: number; reason: string }
+  | { type: "progress"; counts: BatchCounts; eta_secs: number | null };
+
+/** src-tauri batch_cmds::BatchEventPayload */
+export type BatchEventPayload =
+  | { kind: "run"; batchId: number; event: BatchEvent }
+  | { kind: "ended"; batchId: number; batch: Omit<BatchRow, "active"> | null; error: IpcError | null };
+
+export interface ImportProgress {
+  done: number;
+  total: number;
+}
+
+/** src-tauri models_cmds::ModelsOverview */
+export interface ModelsOverview {
+  models: ModelStatus[];
+  modelsDir: string;
+  device: string;
+  accelerators: string[];
+  backend: string;
+  routerThreshold: number;
+  loaded: string | null;
+  fetching: string[];
+}
+
+export type FetchPayload =
+  | { type: "downloading"; id: string; source: string }
+  | { type: "progress"; id: string; done: number; total: number }
+  | { type: "installed"; id: string }
+  | { type: "failed"; id: string; error: IpcError };
+
+/** vitrine_core::reviews::RatingStats */
+export interface RatingStats {
+  /** Counts of 1 to 5 stars. */
+  counts: [number, number, number, number, number];
+  unrated: number;
+  mean: number | null;
+}
+
+export interface AspectStats {
+  id: string;
+  en: string;
+  zh: string;
+  mentions: number;
+  positive: number;
+  negative: number;
+  share: number;
+  positive_share: number;
+  negative_share: number;
+}
+
+export interface ReviewQuote {
+  aspect: string;
+  polarity: "pro" | "con";
+  text: string;
+  review_id: number;
+}
+
+export interface ReviewSuspicion {
+  review_id: number;
+  reasons: { pattern: string; why: string; matched: string }[];
+}
+
+/** vitrine_core::reviews::Analysis (the fields the screen shows). */
+export interface ReviewAnalysis {
+  format: string;
+  encoding: string;
+  total: number;
+  empty_skipped: number;
+  invalid_ratings: number;
+  duplicates: [number, number][];
+  languages: { zh: number; en: number; other: number };
+  suspicious: ReviewSuspicion[];
+  usable: number;
+  ratings: RatingStats;
+  usable_ratings: RatingStats;
+  aspects: AspectStats[];
+  pros: string[];
+  cons: string[];
+  problems: { kind: string; reviews: number; examples: number[] }[];
+  quotes: ReviewQuote[];
+}
+
+/** vitrine_core::reviews::ReviewSummary */
+export interface ReviewSummary {
+  lang: string;
+  analysis: ReviewAnalysis;
+  paragraph: string;
+  /** `model`, `template` or `not_enough`. */
+  paragraph_source: string;
+  notices: string[];
+  model_id?: string;
+  draft_id?: number;
+  total_ms: number;
+}
+
+export type ReviewsPayload =
+  | { type: "step"; done: number; total: number; what: string }
+  | { type: "loadingModel"; model_id: string }
+  | { type: "retry"; reason: string };
+
+/** vitrine_core::script::Segment (what the product screen shows). */
+export interface ScriptSegment {
+  kind: string;
+  start: string;
+  end: string;
+  host: string;
+  cues: string[];
+}
+
+export interface Script {
+  title: string;
+  lang: string;
+  target_seconds: number;
+  measured_seconds: number;
+  offer?: string | null;
+  segments: ScriptSegment[];
 }
