@@ -23,6 +23,9 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "default_export_path",
     "export_listings",
+    "tryon_prepare",
+    "tryon_frame",
+    "tryon_save_png",
 ];
 
 fn main() {

@@ -10,6 +10,7 @@ mod export_cmds;
 mod fact_options;
 mod review_cmds;
 mod state;
+mod tryon_cmds;
 
 use tauri::{DragDropEvent, Manager, WebviewEvent, WindowEvent};
 use tracing_subscriber::EnvFilter;
@@ -34,6 +35,7 @@ fn main() {
 
     let result = tauri::Builder::default()
         .manage(Shell::new(dirs))
+        .manage(std::sync::Arc::new(tryon_cmds::TryOnState::default()))
         .setup(|app| {
             // Open the Studio (database, migrations) in the background right
             // away; commands that arrive first wait for the same open.
@@ -82,6 +84,9 @@ fn main() {
             export_cmds::app_info,
             export_cmds::default_export_path,
             export_cmds::export_listings,
+            tryon_cmds::tryon_prepare,
+            tryon_cmds::tryon_frame,
+            tryon_cmds::tryon_save_png,
         ])
         .run(tauri::generate_context!());
 

@@ -26,6 +26,7 @@ import type {
   ProductSummary,
   ReviewAction,
   ReviewDetail,
+  TryOnInfo,
   VersionDiff,
 } from "./types";
 
@@ -77,6 +78,14 @@ export const api = {
   defaultExportPath: (format: ExportFormat, lang: Lang) => call<string>("default_export_path", { format, lang }),
   exportListings: (format: ExportFormat, lang: Lang, includeUnapproved: boolean, path: string | null) =>
     call<ExportReport>("export_listings", { format, lang, includeUnapproved, path }),
+  /** Prepare the 3D try-on of a product (kept until another is prepared); garment null follows its category. */
+  tryonPrepare: (productId: number, photoId: number | null, backPhotoId: number | null, garment: string | null, size: string) =>
+    call<TryOnInfo>("tryon_prepare", { productId, photoId, backPhotoId, garment, size }),
+  /** One frame of the prepared try-on as raw RGBA bytes (px × px × 4), through binary IPC. */
+  tryonFrame: (azimuth: number, elevation: number, zoom: number, px: number) =>
+    call<ArrayBuffer>("tryon_frame", { azimuth, elevation, zoom, px }),
+  /** Save the view at 1024² as a PNG in the exports folder; resolves with its path. */
+  tryonSavePng: (azimuth: number, elevation: number, zoom: number) => call<string>("tryon_save_png", { azimuth, elevation, zoom }),
   onListingEvent: (cb: (p: ListingEventPayload) => void): Promise<UnlistenFn> =>
     listen<ListingEventPayload>(LISTING_EVENT, (e) => cb(e.payload)),
   /** Native drag and drop of files onto the window: gives absolute paths. */

@@ -8,6 +8,7 @@ import { Nav } from "./nav";
 import { ExportScreen } from "./screens/export";
 import { ReviewScreen } from "./screens/review";
 import { languageOptions, SettingsScreen } from "./screens/settings";
+import { TryOnScreen } from "./screens/tryon";
 import { applyTheme, loadTheme } from "./theme";
 import { matchesProduct, renderDraft, renderDraftItem, renderModelOptions, renderProductItem } from "./render";
 import { StreamView } from "./stream";
@@ -162,6 +163,7 @@ const libraryView = el(
 
 const review = new ReviewScreen(api, (err) => showError(err));
 const exporter = new ExportScreen(api, (err) => showError(err));
+const tryon = new TryOnScreen(api, (err) => showError(err), () => state.product?.id ?? null);
 const settings = new SettingsScreen(api, (err) => showError(err), (value) => changeLocale(value));
 const uiLanguage = el("select", { testid: "ui-language", attrs: { id: "ui-language" } }, ...languageOptions());
 uiLanguage.value = document.documentElement.lang;
@@ -171,6 +173,7 @@ const navBar = setAttrText(el("nav", { class: "nav", testid: "nav" }), "aria-lab
 const nav = new Nav(navBar, [
   { id: "library", label: "nav.library", view: libraryView },
   { id: "review", label: "nav.review", view: review.view, onShow: () => void review.refresh() },
+  { id: "tryon", label: "nav.tryon", view: tryon.view, onShow: () => void tryon.refresh() },
   { id: "export", label: "nav.export", view: exporter.view, onShow: () => void exporter.updateDefault() },
   { id: "settings", label: "nav.settings", view: settings.view, onShow: () => void settings.refresh() },
 ]);
@@ -185,6 +188,7 @@ onLocaleChange((locale: Locale) => {
   review.relabel();
   exporter.relabel();
   settings.relabel();
+  tryon.relabel();
   // What the Library screen rendered from data: draw it again.
   factsPanel.refresh();
   renderProducts();
@@ -212,7 +216,7 @@ append(
   ),
   navBar,
   errorBanner,
-  el("main", { class: "screens" }, libraryView, review.view, exporter.view, settings.view),
+  el("main", { class: "screens" }, libraryView, review.view, tryon.view, exporter.view, settings.view),
 );
 applyTranslations(app);
 

@@ -323,3 +323,19 @@ export interface BulkOutcome {
   error?: string;
   overridden: boolean;
 }
+
+/** A prepared try-on (tryon_prepare). */
+export interface TryOnInfo {
+  product_id: number;
+  photo_id: number;
+  back_photo_id: number | null;
+  /** `tshirt`, `hoodie`, `polo` or `dress`. */
+  garment: string;
+  /** The category fact the garment was chosen from, when none was asked for. */
+  category: string | null;
+  size: string;
+  garments: string[];
+  sizes: string[];
+  adapter: string;
+  software: boolean;
+}
