@@ -12,8 +12,8 @@ use tauri::ipc::Response;
 use tauri::State;
 use vitrine_core::{Fact, FactSource, Photo};
 use vitrine_render::{
-    decode_photo, dominant_colour, Camera, Garment, Prepared, RenderError, Renderer, TryOn, View,
-    SIZES,
+    decode_photo, dominant_colour, Camera, Garment, Prepared, Region, RenderError, Renderer, TryOn,
+    View, SIZES,
 };
 
 use crate::error::IpcError;
@@ -242,8 +242,11 @@ fn camera(scene: &Scene, azimuth: f32, elevation: f32, zoom: f32) -> Camera {
     scene.prepared.camera.orbited(azimuth, elevation, zoom)
 }
 
-/// One frame of the prepared try-on, `px × px`, as raw RGBA bytes (row by
-/// row, top first; 4 × px × px bytes).
+/// One `px × px` frame of the prepared try-on as raw bytes: a 16-byte
+/// header (x, y, width, height as little-endian u32: where the figure's
+/// box sits in the frame), then that box's RGBA rows, top first. The rest
+/// of the frame is the background, sRGB (230, 230, 230): the page paints
+/// it, so only the figure's pixels cross the IPC.
 #[tauri::command]
 pub async fn tryon_frame(
     tryon: State<'_, Arc<TryOnState>>,
@@ -265,14 +268,35 @@ pub async fn tryon_frame(
         let scene = state.scene()?;
         let started = std::time::Instant::now();
         let view = camera(&scene, azimuth, elevation, zoom);
-        let img = scene.prepared.frame_from(&renderer, &view, px)?;
+        let region = scene.prepared.region_from(&renderer, &view, px)?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        tracing::debug!(px, ms, "try-on frame");
-        Ok::<_, IpcError>(img.into_raw())
+        tracing::debug!(
+            px,
+            ms,
+            w = region.image.width(),
+            h = region.image.height(),
+            "try-on frame"
+        );
+        Ok::<_, IpcError>(frame_bytes(&region))
     })
     .await
     .map_err(join_error)??;
     Ok(Response::new(pixels))
+}
+
+fn frame_bytes(region: &Region) -> Vec<u8> {
+    let raw = region.image.as_raw();
+    let mut out = Vec::with_capacity(16 + raw.len());
+    for v in [
+        region.x,
+        region.y,
+        region.image.width(),
+        region.image.height(),
+    ] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(raw);
+    out
 }
 
 /// Where a saved view goes: the data dir's exports, named for what it shows.
@@ -375,6 +399,19 @@ mod tests {
         let err = IpcError::from(RenderError::NoAdapter);
         assert_eq!(err.code, "no_gpu_adapter");
         assert!(err.message.contains("mesa-vulkan-drivers"));
+    }
+
+    #[test]
+    fn a_frame_is_its_box_then_its_pixels() {
+        let region = Region {
+            x: 3,
+            y: 260,
+            image: image::RgbaImage::from_pixel(2, 1, image::Rgba([1, 2, 3, 4])),
+        };
+        let bytes = frame_bytes(&region);
+        assert_eq!(&bytes[..8], &[3, 0, 0, 0, 4, 1, 0, 0]);
+        assert_eq!(&bytes[8..16], &[2, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(&bytes[16..], &[1, 2, 3, 4, 1, 2, 3, 4]);
     }
 
     #[test]

@@ -13,7 +13,7 @@ const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 const SAMPLES: u32 = 4;
 /// The studio background: sRGB 230 grey, cleared as linear light.
-const BACKGROUND: [u8; 4] = [230, 230, 230, 255];
+pub const BACKGROUND: [u8; 4] = [230, 230, 230, 255];
 /// Crops are rounded up to whole rasteriser tiles (llvmpipe's are 64 px)
 /// so that an orbit reuses a few target sizes instead of making new ones.
 const CROP_STEP: u32 = 64;
@@ -539,16 +539,10 @@ impl Renderer {
 
     /// Draws an uploaded scene from `camera` at `px × px` and reads it back.
     pub fn draw(&self, scene: &GpuScene, camera: &Camera, px: u32) -> Result<RgbaImage> {
-        if !(16..=8192).contains(&px) {
-            return Err(RenderError::BadSize(px));
-        }
-        let view_proj = camera.view_proj(1.0);
-        let crop = Crop::around(&scene.positions, &view_proj, px);
-        self.draw_crop(scene, camera, px, crop)
+        Ok(self.draw_region(scene, camera, px)?.into_frame(px))
     }
 
-    /// Draws the `crop` of a `px × px` frame and fills the rest with the
-    /// background.
+    /// Draws the `crop` of a `px × px` frame: an image of the crop's size.
     fn draw_crop(
         &self,
         scene: &GpuScene,
@@ -666,28 +660,65 @@ impl Renderer {
         rx.recv()
             .map_err(|e| RenderError::Readback(e.to_string()))?
             .map_err(|e| RenderError::Readback(e.to_string()))?;
-        let mut img = RgbaImage::from_pixel(px, px, image::Rgba(BACKGROUND));
+        let row = crop.width as usize * 4;
+        let mut pixels = Vec::with_capacity(row * crop.height as usize);
         {
             let view = t
                 .readback
                 .get_mapped_range(..)
                 .map_err(|e| RenderError::Readback(e.to_string()))?;
-            let (row, frame_row) = (crop.width as usize * 4, px as usize * 4);
-            let out: &mut [u8] = &mut img;
-            for (i, chunk) in view
+            for chunk in view
                 .chunks(t.padded_row as usize)
                 .take(crop.height as usize)
-                .enumerate()
             {
-                let at = (crop.y as usize + i) * frame_row + crop.x as usize * 4;
-                let (Some(dst), Some(src)) = (out.get_mut(at..at + row), chunk.get(..row)) else {
-                    return Err(RenderError::Readback("short pixel buffer".into()));
-                };
-                dst.copy_from_slice(src);
+                let src = chunk
+                    .get(..row)
+                    .ok_or_else(|| RenderError::Readback("short pixel buffer".into()))?;
+                pixels.extend_from_slice(src);
             }
         }
         t.readback.unmap();
-        Ok(img)
+        RgbaImage::from_raw(crop.width, crop.height, pixels)
+            .ok_or_else(|| RenderError::Readback("short pixel buffer".into()))
+    }
+
+    /// Draws an uploaded scene from `camera` and returns only the part of
+    /// the `px × px` frame the figure covers; the rest is [`BACKGROUND`].
+    /// What an interactive view wants: fewer bytes to move and to paint.
+    pub fn draw_region(&self, scene: &GpuScene, camera: &Camera, px: u32) -> Result<Region> {
+        if !(16..=8192).contains(&px) {
+            return Err(RenderError::BadSize(px));
+        }
+        let crop = Crop::around(&scene.positions, &camera.view_proj(1.0), px);
+        Ok(Region {
+            x: crop.x,
+            y: crop.y,
+            image: self.draw_crop(scene, camera, px, crop)?,
+        })
+    }
+}
+
+/// Part of a square frame: `image` belongs at (`x`, `y`); everything
+/// else in the frame is [`BACKGROUND`].
+pub struct Region {
+    pub x: u32,
+    pub y: u32,
+    pub image: RgbaImage,
+}
+
+impl Region {
+    /// The whole `px × px` frame.
+    pub fn into_frame(self, px: u32) -> RgbaImage {
+        let mut frame = RgbaImage::from_pixel(px, px, image::Rgba(BACKGROUND));
+        let (row, frame_row) = (self.image.width() as usize * 4, px as usize * 4);
+        let out: &mut [u8] = &mut frame;
+        for (i, src) in self.image.as_raw().chunks_exact(row.max(1)).enumerate() {
+            let at = (self.y as usize + i) * frame_row + self.x as usize * 4;
+            if let Some(dst) = out.get_mut(at..at + row) {
+                dst.copy_from_slice(src);
+            }
+        }
+        frame
     }
 }
 
@@ -732,8 +763,11 @@ mod tests {
         let crop = Crop::around(&prepared.scene.positions, &camera.view_proj(1.0), px);
         assert!(crop.width < px, "no crop: {crop:?}");
         let cropped = r
-            .draw_crop(&prepared.scene, &camera, px, crop)
+            .draw_region(&prepared.scene, &camera, px)
             .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((cropped.x, cropped.y), (crop.x, crop.y));
+        assert_eq!(cropped.image.dimensions(), (crop.width, crop.height));
+        let cropped = cropped.into_frame(px);
         let full = r
             .draw_crop(&prepared.scene, &camera, px, Crop::full(px))
             .unwrap_or_else(|e| panic!("{e}"));

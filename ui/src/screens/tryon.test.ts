@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dragged, fpsOf, frameImage, keyed, normalise, PRESETS, zoomed } from "./tryon";
+import { dragged, fpsOf, keyed, median, normalise, parseFrame, PRESETS, zoomed } from "./tryon";
 import { t } from "../i18n";
 
 describe("try-on orbit", () => {
@@ -35,11 +35,25 @@ describe("try-on frames", () => {
     expect(fpsOf([0, 10_000, 10_050, 10_100])).toBeCloseTo(20);
   });
 
-  it("takes a frame of exactly px × px × 4 bytes and refuses any other", () => {
-    const img = frameImage(new Uint8Array(4 * 4 * 4).fill(200).buffer, 4);
-    expect(img.width).toBe(4);
-    expect(img.data[0]).toBe(200);
-    expect(() => frameImage(new ArrayBuffer(10), 4)).toThrow(/64 bytes, not 10/);
+  it("reads the figure's box and its pixels, and refuses what does not fit the frame", () => {
+    const frame = (x: number, y: number, w: number, h: number, pixels = w * h * 4) => {
+      const b = new ArrayBuffer(16 + pixels);
+      const v = new DataView(b);
+      [x, y, w, h].forEach((n, i) => v.setUint32(i * 4, n, true));
+      new Uint8Array(b, 16).fill(200);
+      return b;
+    };
+    const f = parseFrame(frame(1, 2, 3, 2), 8);
+    expect([f.x, f.y, f.image.width, f.image.height]).toEqual([1, 2, 3, 2]);
+    expect(f.image.data[0]).toBe(200);
+    expect(() => parseFrame(new ArrayBuffer(10), 8)).toThrow(/16-byte header/);
+    expect(() => parseFrame(frame(6, 0, 3, 2), 8)).toThrow(/does not fit/);
+    expect(() => parseFrame(frame(0, 0, 3, 2, 5), 8)).toThrow(/24 bytes, not 5/);
+  });
+
+  it("takes the median of timings", () => {
+    expect(median([])).toBeNull();
+    expect(median([30, 10, 20])).toBe(20);
   });
 
   it("labels every garment and view in both languages", () => {

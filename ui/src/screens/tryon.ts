@@ -99,12 +99,27 @@ export function median(xs: readonly number[]): number | null {
   return sorted[Math.floor(sorted.length / 2)] ?? null;
 }
 
-/** The pixels of a frame, checked against the size asked for. */
-export function frameImage(bytes: ArrayBuffer, px: number): ImageData {
-  if (bytes.byteLength !== px * px * 4) {
-    throw new Error(`a ${px}×${px} frame has ${px * px * 4} bytes, not ${bytes.byteLength}`);
-  }
-  return new ImageData(new Uint8ClampedArray(bytes), px, px);
+/** The frame's background outside the figure's box (sRGB), as the renderer clears it. */
+export const BACKGROUND = "rgb(230 230 230)";
+
+/** A frame as tryon_frame sends it: the figure's box within the px × px frame, and its pixels. */
+export interface Frame {
+  x: number;
+  y: number;
+  image: ImageData;
+}
+
+/**
+ * Reads a frame: a 16-byte header (x, y, width, height; little-endian u32)
+ * then the box's RGBA rows. Anything that does not fit the frame is refused.
+ */
+export function parseFrame(bytes: ArrayBuffer, px: number): Frame {
+  if (bytes.byteLength < 16) throw new Error(`a frame has a 16-byte header; got ${bytes.byteLength} bytes`);
+  const head = new DataView(bytes, 0, 16);
+  const [x, y, w, h] = [0, 4, 8, 12].map((at) => head.getUint32(at, true)) as [number, number, number, number];
+  if (w === 0 || h === 0 || x + w > px || y + h > px) throw new Error(`a ${w}×${h} box at (${x}, ${y}) does not fit a ${px}×${px} frame`);
+  if (bytes.byteLength !== 16 + w * h * 4) throw new Error(`a ${w}×${h} box has ${w * h * 4} bytes, not ${bytes.byteLength - 16}`);
+  return { x, y, image: new ImageData(new Uint8ClampedArray(bytes, 16), w, h) };
 }
 
 export class TryOnScreen {
@@ -377,8 +392,13 @@ export class TryOnScreen {
       const t0 = performance.now();
       const bytes = await this.backend.tryonFrame(o.azimuth, o.elevation, o.zoom, FRAME_PX);
       const t1 = performance.now();
+      const frame = parseFrame(bytes, FRAME_PX);
       const ctx = this.canvas.getContext("2d");
-      ctx?.putImageData(frameImage(bytes, FRAME_PX), 0, 0);
+      if (ctx) {
+        ctx.fillStyle = BACKGROUND;
+        ctx.fillRect(0, 0, FRAME_PX, FRAME_PX);
+        ctx.putImageData(frame.image, frame.x, frame.y);
+      }
       const t2 = performance.now();
       this.shown.push(t2);
       this.timings.push({ wait: t0 - this.requestedAt, ipc: t1 - t0, draw: t2 - t1 });
@@ -393,8 +413,17 @@ export class TryOnScreen {
     } finally {
       this.inFlight = false;
     }
-    if (this.turning) this.orbit = normalise({ ...this.orbit, azimuth: this.orbit.azimuth + 4 });
-    if (this.dirty || this.turning) this.request();
+    if (this.turning) {
+      this.orbit = normalise({ ...this.orbit, azimuth: this.orbit.azimuth + 4 });
+      this.dirty = true;
+    }
+    // What moved while this frame was on its way is asked for at once: the
+    // frame just drawn already waited for the display, and input between
+    // frames has been folded into the one orbit.
+    if (this.dirty) {
+      this.requestedAt = performance.now();
+      void this.pump();
+    }
   }
 
   private bindPointer(): void {
