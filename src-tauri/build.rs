@@ -33,6 +33,9 @@ const COMMANDS: &[&str] = &[
     "models_overview",
     "fetch_model",
     "summarize_reviews",
+    "tryon_prepare",
+    "tryon_frame",
+    "tryon_save_png",
 ];
 
 fn main() {

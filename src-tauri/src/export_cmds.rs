@@ -16,7 +16,7 @@ type CmdResult<T> = Result<T, IpcError>;
 
 /// The folder under the data dir where exports go unless the user names
 /// another path.
-const EXPORTS_DIR: &str = "exports";
+pub(crate) const EXPORTS_DIR: &str = "exports";
 
 /// What the Settings screen shows.
 #[derive(Debug, Clone, Serialize)]

@@ -13,6 +13,7 @@ mod models_cmds;
 mod review_cmds;
 mod reviews_cmds;
 mod state;
+mod tryon_cmds;
 
 use tauri::{DragDropEvent, Manager, WebviewEvent, WindowEvent};
 use tracing_subscriber::EnvFilter;
@@ -37,6 +38,7 @@ fn main() {
 
     let result = tauri::Builder::default()
         .manage(Shell::new(dirs))
+        .manage(std::sync::Arc::new(tryon_cmds::TryOnState::default()))
         .setup(|app| {
             // Open the Studio (database, migrations) in the background right
             // away; commands that arrive first wait for the same open.
@@ -95,6 +97,9 @@ fn main() {
             models_cmds::models_overview,
             models_cmds::fetch_model,
             reviews_cmds::summarize_reviews,
+            tryon_cmds::tryon_prepare,
+            tryon_cmds::tryon_frame,
+            tryon_cmds::tryon_save_png,
         ])
         .run(tauri::generate_context!());
 

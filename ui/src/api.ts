@@ -36,6 +36,7 @@ import type {
   ReviewDetail,
   ReviewsPayload,
   ReviewSummary,
+  TryOnInfo,
   VersionDiff,
 } from "./types";
 
@@ -111,6 +112,14 @@ export const api = {
   onImportProgress: (cb: (p: ImportProgress) => void): Promise<UnlistenFn> => listen<ImportProgress>(IMPORT_EVENT, (e) => cb(e.payload)),
   onFetchEvent: (cb: (p: FetchPayload) => void): Promise<UnlistenFn> => listen<FetchPayload>(MODELS_EVENT, (e) => cb(e.payload)),
   onReviewsEvent: (cb: (p: ReviewsPayload) => void): Promise<UnlistenFn> => listen<ReviewsPayload>(REVIEWS_EVENT, (e) => cb(e.payload)),
+  /** Prepare the 3D try-on of a product (kept until another is prepared); garment null follows its category. */
+  tryonPrepare: (productId: number, photoId: number | null, backPhotoId: number | null, garment: string | null, size: string) =>
+    call<TryOnInfo>("tryon_prepare", { productId, photoId, backPhotoId, garment, size }),
+  /** One frame of the prepared try-on as raw RGBA bytes (px × px × 4), through binary IPC. */
+  tryonFrame: (azimuth: number, elevation: number, zoom: number, px: number) =>
+    call<ArrayBuffer>("tryon_frame", { azimuth, elevation, zoom, px }),
+  /** Save the view at 1024² as a PNG in the exports folder; resolves with its path. */
+  tryonSavePng: (azimuth: number, elevation: number, zoom: number) => call<string>("tryon_save_png", { azimuth, elevation, zoom }),
   onListingEvent: (cb: (p: ListingEventPayload) => void): Promise<UnlistenFn> =>
     listen<ListingEventPayload>(LISTING_EVENT, (e) => cb(e.payload)),
   /** Native drag and drop of files onto the window: gives absolute paths. */

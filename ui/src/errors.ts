@@ -55,6 +55,8 @@ const TITLES: Record<string, Key> = {
   model_not_installed: "error.model",
   no_model_installed: "error.model",
   busy: "error.busy",
+  no_gpu_adapter: "error.gpu",
+  render: "error.render",
 };
 
 /**

@@ -11,6 +11,7 @@ import { ModelsScreen } from "./screens/models";
 import { ReviewsScreen } from "./screens/reviews";
 import { ReviewScreen } from "./screens/review";
 import { languageOptions, SettingsScreen } from "./screens/settings";
+import { TryOnScreen } from "./screens/tryon";
 import { applyTheme, loadTheme } from "./theme";
 import { matchesProduct, renderDraft, renderDraftItem, renderModelOptions, renderProductItem } from "./render";
 import { StreamView } from "./stream";
@@ -177,6 +178,7 @@ const reviews = new ReviewsScreen(api, (err) => showError(err), (productId) => {
   void refreshProducts().catch(showError);
   if (state.product?.id === productId) void openProduct(productId);
 });
+const tryon = new TryOnScreen(api, (err) => showError(err), () => state.product?.id ?? null);
 const settings = new SettingsScreen(api, (err) => showError(err), (value) => changeLocale(value));
 const uiLanguage = el("select", { testid: "ui-language", attrs: { id: "ui-language" } }, ...languageOptions());
 uiLanguage.value = document.documentElement.lang;
@@ -188,6 +190,7 @@ const nav = new Nav(navBar, [
   { id: "batch", label: "nav.batch", view: batch.view, onShow: () => void batch.refresh() },
   { id: "reviews", label: "nav.reviews", view: reviews.view, onShow: () => void reviews.refresh() },
   { id: "review", label: "nav.review", view: review.view, onShow: () => void review.refresh() },
+  { id: "tryon", label: "nav.tryon", view: tryon.view, onShow: () => void tryon.refresh() },
   { id: "export", label: "nav.export", view: exporter.view, onShow: () => void exporter.updateDefault() },
   { id: "models", label: "nav.models", view: models.view, onShow: () => void models.refresh() },
   { id: "settings", label: "nav.settings", view: settings.view, onShow: () => void settings.refresh() },
@@ -206,6 +209,7 @@ onLocaleChange((locale: Locale) => {
   batch.relabel();
   models.relabel();
   reviews.relabel();
+  tryon.relabel();
   // What the Library screen rendered from data: draw it again.
   factsPanel.refresh();
   renderProducts();
@@ -233,7 +237,7 @@ append(
   ),
   navBar,
   errorBanner,
-  el("main", { class: "screens" }, libraryView, batch.view, reviews.view, review.view, exporter.view, models.view, settings.view),
+  el("main", { class: "screens" }, libraryView, batch.view, reviews.view, review.view, tryon.view, exporter.view, models.view, settings.view),
 );
 applyTranslations(app);
 

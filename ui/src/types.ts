@@ -531,3 +531,19 @@ export interface Script {
   offer?: string | null;
   segments: ScriptSegment[];
 }
+
+/** A prepared try-on (tryon_prepare). */
+export interface TryOnInfo {
+  product_id: number;
+  photo_id: number;
+  back_photo_id: number | null;
+  /** `tshirt`, `hoodie`, `polo` or `dress`. */
+  garment: string;
+  /** The category fact the garment was chosen from, when none was asked for. */
+  category: string | null;
+  size: string;
+  garments: string[];
+  sizes: string[];
+  adapter: string;
+  software: boolean;
+}

@@ -1,5 +1,7 @@
 //! `vitrine tryon` end to end on the software adapter (lavapipe).
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -156,4 +158,98 @@ fn turntables_gltf_round_trip_and_bad_mannequins() {
     assert!(err.contains("glTF") && err.contains("bad.glb"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(!out.exists());
+}
+
+/// The garment `--bench` says it drew (`… hoodie on lavapipe: median …`).
+fn benched_garment(o: &Output) -> String {
+    let out = String::from_utf8_lossy(&o.stdout);
+    out.lines()
+        .find_map(|l| l.split(" on ").next()?.split_whitespace().nth(1))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Without `--garment`, a photo that was ingested (and classified as a
+/// hoodie by the real classifier) is worn as a hoodie; the same photo in a
+/// library that never saw it is a T-shirt.
+#[test]
+fn without_a_garment_an_ingested_hoodie_is_worn_as_a_hoodie() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let photo = common::samples().join("hoodie-02.png");
+    let o = common::run(
+        common::vitrine(data.path())
+            .args(["analyze", "--json"])
+            .arg(&photo),
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let out = data.path().join("p.png");
+    let args = [
+        photo.to_str().expect("utf8"),
+        "--px",
+        "48",
+        "--bench",
+        "1",
+        "--out",
+        out.to_str().expect("utf8"),
+    ];
+    let o = tryon(data.path(), &args);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert_eq!(
+        benched_garment(&o),
+        "hoodie",
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(out.is_file());
+
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let o = tryon(elsewhere.path(), &args);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert_eq!(benched_garment(&o), "tshirt");
+}
+
+/// `--framing close` fills the picture with the garment: seen 1.6 times
+/// closer, the shirt covers well over twice the pixels of the full figure.
+#[test]
+fn close_framing_fills_the_picture() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let photo = dir.path().join("shirt.png");
+    red_cutout(&photo);
+    let red_pixels = |framing: &str| {
+        let out = dir.path().join(format!("{framing}.png"));
+        let o = tryon(
+            dir.path(),
+            &[
+                photo.to_str().expect("utf8"),
+                "--framing",
+                framing,
+                "--px",
+                "96",
+                "--out",
+                out.to_str().expect("utf8"),
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let img = image::open(&out).expect("preview").to_rgba8();
+        img.pixels()
+            .filter(|p| p[0] > 100 && p[0] as u32 > 3 * p[1] as u32)
+            .count()
+    };
+    let (full, close) = (red_pixels("full"), red_pixels("close"));
+    assert!(
+        close > full * 2,
+        "close framing shows {close} red pixels, the full figure {full}"
+    );
+    let o = tryon(
+        dir.path(),
+        &[
+            photo.to_str().expect("utf8"),
+            "--framing",
+            "tight",
+            "--out",
+            "x.png",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("full or close"));
 }

@@ -21,6 +21,26 @@ impl std::str::FromStr for View {
     }
 }
 
+/// How much of the figure a preset holds: the whole figure with its floor
+/// shadow, or knees to head for a listing's detail picture.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Framing {
+    #[default]
+    Full,
+    Close,
+}
+
+impl std::str::FromStr for Framing {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Ok(Framing::Full),
+            "close" => Ok(Framing::Close),
+            other => Err(format!("unknown framing `{other}` (full or close)")),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Camera {
     /// Orbit angle around the vertical axis, radians; 0 looks at the front.
@@ -49,6 +69,33 @@ impl Camera {
             target: Vec3::new(0.0, height * 0.5, 0.0),
             fov_y: 28f32.to_radians(),
         }
+    }
+
+    /// This preset framed as `framing` asks, for a figure of `height` metres.
+    pub fn framed(mut self, framing: Framing, height: f32) -> Camera {
+        if framing == Framing::Close {
+            // 28° of field at 1.4 heights spans 0.7 of the height: from
+            // above the knees to just over the head, the garment filling it.
+            self.distance = height * 1.4;
+            self.target.y = height * 0.67;
+            self.elevation = 5f32.to_radians();
+        }
+        self
+    }
+
+    /// This camera orbited to `azimuth_deg` around the figure, raised to
+    /// `elevation_deg` (kept between looking up from the knees and down
+    /// from above the head) and `zoom` times closer (0.5..=4).
+    pub fn orbited(mut self, azimuth_deg: f32, elevation_deg: f32, zoom: f32) -> Camera {
+        self.azimuth = azimuth_deg.rem_euclid(360.0).to_radians();
+        self.elevation = elevation_deg.clamp(-20.0, 60.0).to_radians();
+        let zoom = if zoom.is_finite() {
+            zoom.clamp(0.5, 4.0)
+        } else {
+            1.0
+        };
+        self.distance /= zoom;
+        self
     }
 
     pub fn eye(&self) -> Vec3 {

@@ -12,6 +12,13 @@ use crate::mesh::{Material, Mesh, Vertex};
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 const SAMPLES: u32 = 4;
+/// The studio background: sRGB 230 grey, cleared as linear light.
+pub const BACKGROUND: [u8; 4] = [230, 230, 230, 255];
+/// Crops are rounded up to whole rasteriser tiles (llvmpipe's are 64 px)
+/// so that an orbit reuses a few target sizes instead of making new ones.
+const CROP_STEP: u32 = 64;
+/// How many crop sizes keep their targets.
+const CACHED_TARGETS: usize = 6;
 
 /// Which adapter to use. Tests force `Software` so that their images do
 /// not depend on the GPU; `VITRINE_RENDER_ADAPTER=software` does the same
@@ -40,20 +47,23 @@ pub struct Scene<'a> {
 pub struct GpuScene {
     vertices: wgpu::Buffer,
     indices: wgpu::Buffer,
-    /// Index ranges drawn in this order: garment (both sides), mannequin
-    /// (front faces), floor shadow (blended over what is already there).
+    /// Index ranges: the garment (drawn from outside, then from inside),
+    /// the mannequin (front faces), the floor shadow (blended last).
     garment: std::ops::Range<u32>,
     skin: std::ops::Range<u32>,
     shadow: std::ops::Range<u32>,
     uniforms: wgpu::Buffer,
     bind: wgpu::BindGroup,
     fill: [f32; 3],
+    /// Every vertex position, to find where the figure lands on screen.
+    positions: Vec<Vec3>,
 }
 
-/// Render targets and the readback buffer for one image size, kept between
+/// Render targets and the readback buffer for one crop size, kept between
 /// frames: allocating 1024² MSAA targets costs more than drawing on a CPU.
 struct Targets {
-    px: u32,
+    width: u32,
+    height: u32,
     padded_row: u32,
     msaa: wgpu::TextureView,
     depth: wgpu::TextureView,
@@ -76,10 +86,92 @@ pub struct Renderer {
     queue: wgpu::Queue,
     pipeline: wgpu::RenderPipeline,
     culled: wgpu::RenderPipeline,
+    /// Only faces seen from behind: the insides of a garment.
+    inside: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     adapter_info: wgpu::AdapterInfo,
-    targets: std::sync::Mutex<Option<Targets>>,
+    /// Most recently used first.
+    targets: std::sync::Mutex<Vec<Targets>>,
+}
+
+/// The part of a `px × px` frame that is drawn: the figure's bounding box
+/// on screen, padded and rounded up to whole tiles. The rest is background,
+/// filled on the CPU: on a software rasteriser clearing, resolving and
+/// reading back the whole 4× MSAA frame cost more than drawing the figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Crop {
+    x: u32,
+    y: u32,
+    width: u32,
+    height: u32,
+}
+
+impl Crop {
+    fn full(px: u32) -> Crop {
+        Crop {
+            x: 0,
+            y: 0,
+            width: px,
+            height: px,
+        }
+    }
+
+    /// Where `positions` land in a `px × px` frame seen through
+    /// `view_proj`; the whole frame when any is behind the camera.
+    fn around(positions: &[Vec3], view_proj: &glam::Mat4, px: u32) -> Crop {
+        let (mut lo, mut hi) = (glam::Vec2::splat(f32::MAX), glam::Vec2::splat(f32::MIN));
+        for p in positions {
+            let c = *view_proj * p.extend(1.0);
+            if c.w <= 1e-4 {
+                return Crop::full(px);
+            }
+            // NDC to pixels, y down.
+            let s = glam::Vec2::new(c.x / c.w + 1.0, 1.0 - c.y / c.w) * (px as f32 / 2.0);
+            lo = lo.min(s);
+            hi = hi.max(s);
+        }
+        if positions.is_empty() {
+            return Crop::full(px);
+        }
+        // Two pixels of margin: MSAA samples and wide lines of the raster
+        // rules never reach further than one.
+        let span = |lo: f32, hi: f32| -> (u32, u32) {
+            let a = (lo.floor() - 2.0).clamp(0.0, px as f32) as u32;
+            let b = (hi.ceil() + 2.0).clamp(0.0, px as f32) as u32;
+            let len = (b.saturating_sub(a).max(1))
+                .div_ceil(CROP_STEP)
+                .saturating_mul(CROP_STEP)
+                .min(px);
+            // Grown to whole tiles around the box, kept inside the frame.
+            let start = a.saturating_sub((len - b.saturating_sub(a).min(len)) / 2);
+            (start.min(px - len), len)
+        };
+        let (x, width) = span(lo.x, hi.x);
+        let (y, height) = span(lo.y, hi.y);
+        Crop {
+            x,
+            y,
+            width,
+            height,
+        }
+    }
+
+    /// Maps clip space of the whole frame onto clip space of the crop.
+    fn clip_transform(&self, px: u32) -> glam::Mat4 {
+        let (p, w, h) = (px as f32, self.width as f32, self.height as f32);
+        let (x0, y0) = (self.x as f32, self.y as f32);
+        let sx = p / w;
+        let tx = (p - 2.0 * x0 - w) / w;
+        let sy = p / h;
+        let ty = (h - p + 2.0 * y0) / h;
+        glam::Mat4::from_cols(
+            glam::Vec4::new(sx, 0.0, 0.0, 0.0),
+            glam::Vec4::new(0.0, sy, 0.0, 0.0),
+            glam::Vec4::new(0.0, 0.0, 1.0, 0.0),
+            glam::Vec4::new(tx, ty, 0.0, 1.0),
+        )
+    }
 }
 
 fn srgb_to_linear(c: u8) -> f32 {
@@ -235,6 +327,7 @@ impl Renderer {
         // closed, so its back faces can go (on a CPU rasteriser they cost).
         let pipeline = make_pipeline(None);
         let culled = make_pipeline(Some(wgpu::Face::Back));
+        let inside = make_pipeline(Some(wgpu::Face::Front));
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("photo"),
             mag_filter: wgpu::FilterMode::Linear,
@@ -248,10 +341,11 @@ impl Renderer {
             queue,
             pipeline,
             culled,
+            inside,
             layout,
             sampler,
             adapter_info,
-            targets: std::sync::Mutex::new(None),
+            targets: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -377,14 +471,19 @@ impl Renderer {
             uniforms,
             bind,
             fill: fill.map(srgb_to_linear),
+            positions: mesh
+                .vertices
+                .iter()
+                .map(|v| Vec3::from(v.position))
+                .collect(),
         }
     }
 
-    fn make_targets(&self, px: u32) -> Targets {
+    fn make_targets(&self, width: u32, height: u32) -> Targets {
         let device = &self.device;
         let size = wgpu::Extent3d {
-            width: px,
-            height: px,
+            width,
+            height,
             depth_or_array_layers: 1,
         };
         let target = |label, format, samples, usage| {
@@ -418,16 +517,17 @@ impl Renderer {
             wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
         );
         // Rows of a texture-to-buffer copy must be 256-byte aligned.
-        let padded_row = (px * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
+        let padded_row = (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
             * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
-            size: padded_row as u64 * px as u64,
+            size: padded_row as u64 * height as u64,
             usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
             mapped_at_creation: false,
         });
         Targets {
-            px,
+            width,
+            height,
             padded_row,
             msaa: msaa.create_view(&Default::default()),
             depth: depth.create_view(&Default::default()),
@@ -439,12 +539,21 @@ impl Renderer {
 
     /// Draws an uploaded scene from `camera` at `px × px` and reads it back.
     pub fn draw(&self, scene: &GpuScene, camera: &Camera, px: u32) -> Result<RgbaImage> {
-        if !(16..=8192).contains(&px) {
-            return Err(RenderError::BadSize(px));
-        }
+        Ok(self.draw_region(scene, camera, px)?.into_frame(px))
+    }
+
+    /// Draws the `crop` of a `px × px` frame: an image of the crop's size.
+    fn draw_crop(
+        &self,
+        scene: &GpuScene,
+        camera: &Camera,
+        px: u32,
+        crop: Crop,
+    ) -> Result<RgbaImage> {
         let light = Vec3::new(-0.4, 0.8, 0.6).normalize();
+        let view_proj = crop.clip_transform(px) * camera.view_proj(1.0);
         let globals = Globals {
-            view_proj: camera.view_proj(1.0).to_cols_array_2d(),
+            view_proj: view_proj.to_cols_array_2d(),
             eye: camera.eye().extend(1.0).to_array(),
             light_dir: light.extend(0.0).to_array(),
             fill: [scene.fill[0], scene.fill[1], scene.fill[2], 1.0],
@@ -455,11 +564,18 @@ impl Renderer {
             .targets
             .lock()
             .map_err(|_| RenderError::Readback("render targets poisoned".into()))?;
-        if cache.as_ref().map(|t| t.px) != Some(px) {
-            *cache = Some(self.make_targets(px));
+        match cache
+            .iter()
+            .position(|t| (t.width, t.height) == (crop.width, crop.height))
+        {
+            Some(i) => cache[..=i].rotate_right(1),
+            None => {
+                cache.insert(0, self.make_targets(crop.width, crop.height));
+                cache.truncate(CACHED_TARGETS);
+            }
         }
         let t = cache
-            .as_ref()
+            .first()
             .ok_or_else(|| RenderError::Readback("no render targets".into()))?;
 
         let mut encoder = self.device.create_command_encoder(&Default::default());
@@ -497,16 +613,22 @@ impl Renderer {
             pass.set_bind_group(0, &scene.bind, &[]);
             pass.set_vertex_buffer(0, scene.vertices.slice(..));
             pass.set_index_buffer(scene.indices.slice(..), wgpu::IndexFormat::Uint32);
-            pass.set_pipeline(&self.pipeline);
-            pass.draw_indexed(scene.garment.clone(), 0, 0..1);
+            // Nearest first, so the depth test rejects hidden cloth and skin
+            // before they are shaded: the garment's outside, the body, then
+            // the garment's inside (only seen through the neck, hem and
+            // sleeves), then the shadow blended over the floor. Each
+            // triangle is drawn once, from whichever side faces the camera.
             pass.set_pipeline(&self.culled);
+            pass.draw_indexed(scene.garment.clone(), 0, 0..1);
             pass.draw_indexed(scene.skin.clone(), 0, 0..1);
+            pass.set_pipeline(&self.inside);
+            pass.draw_indexed(scene.garment.clone(), 0, 0..1);
             pass.set_pipeline(&self.pipeline);
             pass.draw_indexed(scene.shadow.clone(), 0, 0..1);
         }
         let size = wgpu::Extent3d {
-            width: px,
-            height: px,
+            width: crop.width,
+            height: crop.height,
             depth_or_array_layers: 1,
         };
         encoder.copy_texture_to_buffer(
@@ -521,7 +643,7 @@ impl Renderer {
                 layout: wgpu::TexelCopyBufferLayout {
                     offset: 0,
                     bytes_per_row: Some(t.padded_row),
-                    rows_per_image: Some(px),
+                    rows_per_image: Some(crop.height),
                 },
             },
             size,
@@ -538,19 +660,129 @@ impl Renderer {
         rx.recv()
             .map_err(|e| RenderError::Readback(e.to_string()))?
             .map_err(|e| RenderError::Readback(e.to_string()))?;
-        let row = (px * 4) as usize;
-        let mut pixels = Vec::with_capacity(row * px as usize);
+        let row = crop.width as usize * 4;
+        let mut pixels = Vec::with_capacity(row * crop.height as usize);
         {
             let view = t
                 .readback
                 .get_mapped_range(..)
                 .map_err(|e| RenderError::Readback(e.to_string()))?;
-            for chunk in view.chunks(t.padded_row as usize) {
-                pixels.extend_from_slice(&chunk[..row]);
+            for chunk in view
+                .chunks(t.padded_row as usize)
+                .take(crop.height as usize)
+            {
+                let src = chunk
+                    .get(..row)
+                    .ok_or_else(|| RenderError::Readback("short pixel buffer".into()))?;
+                pixels.extend_from_slice(src);
             }
         }
         t.readback.unmap();
-        RgbaImage::from_raw(px, px, pixels)
+        RgbaImage::from_raw(crop.width, crop.height, pixels)
             .ok_or_else(|| RenderError::Readback("short pixel buffer".into()))
+    }
+
+    /// Draws an uploaded scene from `camera` and returns only the part of
+    /// the `px × px` frame the figure covers; the rest is [`BACKGROUND`].
+    /// What an interactive view wants: fewer bytes to move and to paint.
+    pub fn draw_region(&self, scene: &GpuScene, camera: &Camera, px: u32) -> Result<Region> {
+        if !(16..=8192).contains(&px) {
+            return Err(RenderError::BadSize(px));
+        }
+        let crop = Crop::around(&scene.positions, &camera.view_proj(1.0), px);
+        Ok(Region {
+            x: crop.x,
+            y: crop.y,
+            image: self.draw_crop(scene, camera, px, crop)?,
+        })
+    }
+}
+
+/// Part of a square frame: `image` belongs at (`x`, `y`); everything
+/// else in the frame is [`BACKGROUND`].
+pub struct Region {
+    pub x: u32,
+    pub y: u32,
+    pub image: RgbaImage,
+}
+
+impl Region {
+    /// The whole `px × px` frame.
+    pub fn into_frame(self, px: u32) -> RgbaImage {
+        let mut frame = RgbaImage::from_pixel(px, px, image::Rgba(BACKGROUND));
+        let (row, frame_row) = (self.image.width() as usize * 4, px as usize * 4);
+        let out: &mut [u8] = &mut frame;
+        for (i, src) in self.image.as_raw().chunks_exact(row.max(1)).enumerate() {
+            let at = (self.y as usize + i) * frame_row + self.x as usize * 4;
+            if let Some(dst) = out.get_mut(at..at + row) {
+                dst.copy_from_slice(src);
+            }
+        }
+        frame
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Garment, TryOn, View};
+
+    #[test]
+    fn crops_cover_the_figure_in_whole_tiles_inside_the_frame() {
+        let vp = glam::Mat4::IDENTITY;
+        // NDC x -0.5..0.25, y -0.2..0.9 in a 512² frame: pixels 128..320 across, 26..205 down.
+        let pts = [Vec3::new(-0.5, -0.2, 0.5), Vec3::new(0.25, 0.9, 0.5)];
+        let c = Crop::around(&pts, &vp, 512);
+        assert_eq!((c.width % CROP_STEP, c.height % CROP_STEP), (0, 0));
+        assert!(c.x <= 126 && c.x + c.width >= 322, "{c:?}");
+        assert!(c.y <= 24 && c.y + c.height >= 207, "{c:?}");
+        assert!(c.x + c.width <= 512 && c.y + c.height <= 512);
+        // Off the frame's edge: clamped, never outside.
+        let wide = [Vec3::new(-3.0, -0.1, 0.5), Vec3::new(0.99, 0.1, 0.5)];
+        let c = Crop::around(&wide, &vp, 100);
+        assert_eq!((c.x, c.width), (0, 100));
+        // Behind the camera: the whole frame.
+        let behind = [Vec3::new(0.0, 0.0, 0.5)];
+        let flip = glam::Mat4::from_diagonal(glam::Vec4::new(1.0, 1.0, 1.0, -1.0));
+        assert_eq!(Crop::around(&behind, &flip, 256), Crop::full(256));
+    }
+
+    /// The cropped frame is the full frame: same pixels where the figure
+    /// is, the same background elsewhere.
+    #[test]
+    fn a_cropped_frame_matches_the_full_frame() {
+        let r = match Renderer::with_adapter(AdapterChoice::Software) {
+            Ok(r) => r,
+            Err(e) => panic!("{e} (install mesa-vulkan-drivers)"),
+        };
+        let mut t = TryOn::new("M", View::ThreeQuarter, [40, 60, 150]);
+        t.garment = Garment::Hoodie;
+        let prepared = t.prepare(&r, None, None).unwrap_or_else(|e| panic!("{e}"));
+        let camera = prepared.camera;
+        let px = 320;
+        let crop = Crop::around(&prepared.scene.positions, &camera.view_proj(1.0), px);
+        assert!(crop.width < px, "no crop: {crop:?}");
+        let cropped = r
+            .draw_region(&prepared.scene, &camera, px)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((cropped.x, cropped.y), (crop.x, crop.y));
+        assert_eq!(cropped.image.dimensions(), (crop.width, crop.height));
+        let cropped = cropped.into_frame(px);
+        let full = r
+            .draw_crop(&prepared.scene, &camera, px, Crop::full(px))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(full.get_pixel(0, 0).0, BACKGROUND, "the cleared background");
+        let diffs: Vec<u8> = cropped
+            .as_raw()
+            .iter()
+            .zip(full.as_raw())
+            .map(|(a, b)| a.abs_diff(*b))
+            .collect();
+        let worst = diffs.iter().copied().max().unwrap_or(0);
+        let off = diffs.iter().filter(|&&d| d > 2).count();
+        assert!(
+            off < 40,
+            "{off} channels differ by more than 2 (worst {worst})"
+        );
     }
 }

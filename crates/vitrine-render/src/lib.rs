@@ -16,11 +16,11 @@ mod turntable;
 
 pub use ao::bake as bake_ambient_occlusion;
 pub use body::{Body, BodyType, Measurements, SizeChart, SIZES};
-pub use camera::{Camera, View};
+pub use camera::{Camera, Framing, View};
 pub use error::{RenderError, Result};
 pub use garment::{ground_shadow, Garment};
 pub use gltf_io::{export_glb, load_mesh, Part};
-pub use gpu::{AdapterChoice, GpuScene, Renderer, Scene};
+pub use gpu::{AdapterChoice, GpuScene, Region, Renderer, Scene, BACKGROUND};
 pub use mesh::{Material, Mesh, Vertex};
 pub use texture::{decode_photo, dominant_colour, load_photo, prepare_photo, MAX_TEXTURE_SIDE};
 pub use turntable::{angles as turntable_angles, write_apng};
@@ -32,6 +32,8 @@ pub struct TryOn {
     pub body: BodyType,
     pub size: String,
     pub view: View,
+    /// The whole figure, or knees to head.
+    pub framing: Framing,
     /// Overrides the preset's orbit angle (degrees; 0 = front).
     pub azimuth_deg: Option<f32>,
     /// Overrides the preset's camera distance (metres).
@@ -72,6 +74,22 @@ impl Prepared {
         }
         renderer.draw(&self.scene, &camera, px)
     }
+
+    /// The part of a frame seen from `camera` that the figure covers (the
+    /// rest is [`BACKGROUND`]): what an interactive view draws.
+    pub fn region_from(&self, renderer: &Renderer, camera: &Camera, px: u32) -> Result<Region> {
+        renderer.draw_region(&self.scene, camera, px)
+    }
+
+    /// One frame seen from `camera` (e.g. `self.camera.orbited(..)`).
+    pub fn frame_from(
+        &self,
+        renderer: &Renderer,
+        camera: &Camera,
+        px: u32,
+    ) -> Result<image::RgbaImage> {
+        renderer.draw(&self.scene, camera, px)
+    }
 }
 
 /// `mesh` scaled and moved onto the generated mannequin's place: the same
@@ -101,6 +119,7 @@ impl TryOn {
             body: BodyType::Neutral,
             size: size.to_string(),
             view,
+            framing: Framing::Full,
             azimuth_deg: None,
             distance: None,
             fill,
@@ -127,7 +146,7 @@ impl TryOn {
     }
 
     pub fn camera(&self, height: f32) -> Camera {
-        let mut camera = Camera::preset(self.view, height);
+        let mut camera = Camera::preset(self.view, height).framed(self.framing, height);
         if let Some(a) = self.azimuth_deg {
             camera.azimuth = a.to_radians();
         }

@@ -44,11 +44,6 @@ fn vs_main(v: VsIn) -> VsOut {
 // fill, 3 floor shadow, 4 garment back (back photo, the fill without one).
 @fragment
 fn fs_main(i: VsOut) -> @location(0) vec4<f32> {
-    // Panels carry uv = (x across -1..1, v down 0..1); the front photo is
-    // seen from the front, the back one from behind (x mirrored). Both are
-    // sampled before any branch: sampling needs uniform control flow.
-    let front_rgb = textureSample(photo, photo_sampler, vec2<f32>(0.5 + 0.5 * i.uv.x, i.uv.y)).rgb;
-    let back_rgb = textureSample(back_photo, photo_sampler, vec2<f32>(0.5 - 0.5 * i.uv.x, i.uv.y)).rgb;
     if (i.material > 2.5 && i.material < 3.5) {
         // Soft ground shadow: darkest under the feet, gone at the rim.
         let d = length(i.uv);
@@ -57,14 +52,19 @@ fn fs_main(i: VsOut) -> @location(0) vec4<f32> {
     }
     var albedo = vec3<f32>(0.78, 0.74, 0.70);
     var spec_strength = 0.08;
+    // Panels carry uv = (x across -1..1, v down 0..1); the front photo is
+    // seen from the front, the back one from behind (x mirrored). The
+    // photos have one mip level, so an explicit level 0 samples exactly
+    // what an implicit one would, and may sit in a branch: each fragment
+    // fetches only the photo it shows (a CPU rasteriser pays per fetch).
     if (i.material > 3.5) {
-        albedo = back_rgb;
+        albedo = textureSampleLevel(back_photo, photo_sampler, vec2<f32>(0.5 - 0.5 * i.uv.x, i.uv.y), 0.0).rgb;
         spec_strength = 0.06;
     } else if (i.material > 1.5) {
         albedo = g.fill.rgb;
         spec_strength = 0.06;
     } else if (i.material > 0.5) {
-        albedo = front_rgb;
+        albedo = textureSampleLevel(photo, photo_sampler, vec2<f32>(0.5 + 0.5 * i.uv.x, i.uv.y), 0.0).rgb;
         spec_strength = 0.06;
     }
     var n = normalize(i.normal);

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use vitrine_core::store::DatabaseTarget;
 use vitrine_core::{DataDir, Store};
 use vitrine_render::{
-    decode_photo, dominant_colour, load_mesh, turntable_angles, write_apng, BodyType, Garment,
-    Renderer, SizeChart, TryOn, View,
+    decode_photo, dominant_colour, load_mesh, turntable_angles, write_apng, BodyType, Framing,
+    Garment, Renderer, SizeChart, TryOn, View,
 };
 
 use super::Context;
@@ -37,6 +37,10 @@ pub struct TryOnArgs {
     /// Camera: front, back or 34 (three-quarter)
     #[arg(long, default_value = "front")]
     view: View,
+    /// Framing: full (the whole figure and its shadow) or close (knees
+    /// to head, the garment filling the picture, for a listing)
+    #[arg(long, default_value = "full")]
+    framing: Framing,
     /// Orbit angle in degrees (0 = front), overriding the view's
     #[arg(long)]
     azimuth: Option<f32>,
@@ -184,6 +188,7 @@ pub async fn run(ctx: &Context, args: TryOnArgs) -> Result<()> {
     let mut tryon = TryOn::new(&args.size, args.view, fill);
     tryon.garment = garment;
     tryon.body = parse_body(&args.body)?;
+    tryon.framing = args.framing;
     tryon.azimuth_deg = args.azimuth;
     tryon.distance = args.distance;
     if let Some(path) = &args.mannequin {

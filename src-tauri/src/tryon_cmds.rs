@@ -1,0 +1,429 @@
+//! The Try-on screen's commands. A product's scene (mannequin, garment,
+//! photos) is built and uploaded once per (product, photos, garment, size)
+//! on a blocking thread and kept here; each frame is then one draw from the
+//! orbit the page asks for, handed back as raw RGBA bytes through binary
+//! IPC (no JSON, no base64), which the page puts on a canvas as it is.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+use tauri::ipc::Response;
+use tauri::State;
+use vitrine_core::{Fact, FactSource, Photo};
+use vitrine_render::{
+    decode_photo, dominant_colour, Camera, Garment, Prepared, Region, RenderError, Renderer, TryOn,
+    View, SIZES,
+};
+
+use crate::error::IpcError;
+use crate::state::Shell;
+
+type CmdResult<T> = Result<T, IpcError>;
+
+/// Frames the panel may ask for: big enough for a HiDPI panel, small
+/// enough to stay interactive on a software rasteriser.
+const FRAME_PX: std::ops::RangeInclusive<u32> = 64..=1024;
+/// The size of a saved view.
+const SAVE_PX: u32 = 1024;
+
+/// The renderer (one device for the app's lifetime, created on first use)
+/// and the scene the panel is showing.
+#[derive(Default)]
+pub struct TryOnState {
+    renderer: Mutex<Option<Arc<Renderer>>>,
+    scene: Mutex<Option<Arc<Scene>>>,
+}
+
+struct Scene {
+    key: SceneKey,
+    prepared: Prepared,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct SceneKey {
+    product_id: i64,
+    photo_id: i64,
+    back_photo_id: Option<i64>,
+    garment: Garment,
+    size: String,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl From<RenderError> for IpcError {
+    fn from(err: RenderError) -> Self {
+        let code = match &err {
+            // The message names the packages that give a software adapter.
+            RenderError::NoAdapter => "no_gpu_adapter",
+            RenderError::UnknownSize(_) | RenderError::BadSize(_) => "bad_request",
+            RenderError::Photo(_) => "corrupt_image",
+            _ => "render",
+        };
+        IpcError::new(code, err.to_string())
+    }
+}
+
+fn join_error(err: tokio::task::JoinError) -> IpcError {
+    IpcError::new("render", format!("the render thread stopped: {err}"))
+}
+
+/// What the panel shows next to the picture.
+#[derive(Debug, Clone, Serialize)]
+pub struct TryOnInfo {
+    pub product_id: i64,
+    pub photo_id: i64,
+    pub back_photo_id: Option<i64>,
+    /// `tshirt`, `hoodie`, `polo` or `dress`.
+    pub garment: &'static str,
+    /// The category fact the garment was chosen from, when it was not
+    /// asked for.
+    pub category: Option<String>,
+    pub size: String,
+    pub garments: Vec<&'static str>,
+    pub sizes: Vec<&'static str>,
+    /// The graphics adapter, and whether it is a software one.
+    pub adapter: String,
+    pub software: bool,
+}
+
+/// The product's category as the user set it, else the most confident one.
+fn category(facts: &[Fact]) -> Option<&str> {
+    let mut categories: Vec<&Fact> = facts.iter().filter(|f| f.key == "category").collect();
+    categories.sort_by(|a, b| {
+        (b.source == FactSource::User)
+            .cmp(&(a.source == FactSource::User))
+            .then(b.confidence.total_cmp(&a.confidence))
+    });
+    categories.first().map(|f| f.value.as_str())
+}
+
+/// The garment asked for, else the one the category calls for, else a
+/// T-shirt (as `vitrine tryon` chooses).
+fn choose_garment(asked: Option<&str>, category: Option<&str>) -> CmdResult<Garment> {
+    match asked {
+        Some(g) => g.parse().map_err(|e: String| IpcError::bad_request(e)),
+        None => Ok(category
+            .and_then(Garment::from_category)
+            .unwrap_or(Garment::TShirt)),
+    }
+}
+
+/// The photo as the renderer wants it: its stored cut-out when there is
+/// one (alpha marks the background), else the photo itself.
+fn load_photo(photo: &Photo) -> CmdResult<image::RgbaImage> {
+    if let Some(cutout) = photo.cutout_path.as_deref().map(Path::new) {
+        if cutout.is_file() {
+            return image::open(cutout).map(|i| i.to_rgba8()).map_err(|e| {
+                IpcError::new(
+                    "corrupt_image",
+                    format!("cannot decode the cut-out {}: {e}", cutout.display()),
+                )
+            });
+        }
+    }
+    let path = Path::new(&photo.original_path);
+    let bytes = std::fs::read(path).map_err(|e| {
+        IpcError::new(
+            "missing_file",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    Ok(decode_photo(&bytes)?)
+}
+
+impl TryOnState {
+    fn renderer(&self) -> CmdResult<Arc<Renderer>> {
+        let mut slot = lock(&self.renderer);
+        if let Some(r) = slot.as_ref() {
+            return Ok(r.clone());
+        }
+        let r = Arc::new(Renderer::new_headless()?);
+        tracing::info!(
+            adapter = r.adapter_name(),
+            software = r.is_software(),
+            "try-on renderer ready"
+        );
+        *slot = Some(r.clone());
+        Ok(r)
+    }
+
+    fn scene(&self) -> CmdResult<Arc<Scene>> {
+        lock(&self.scene).clone().ok_or_else(|| {
+            IpcError::bad_request("no try-on is prepared: choose a product on the Try-on screen")
+        })
+    }
+}
+
+/// Prepares (or keeps, when nothing changed) the try-on of a product.
+/// `garment` None: from the product's category. `photo_id` None: the
+/// product's first photo.
+#[tauri::command]
+pub async fn tryon_prepare(
+    shell: State<'_, Shell>,
+    tryon: State<'_, Arc<TryOnState>>,
+    product_id: i64,
+    photo_id: Option<i64>,
+    back_photo_id: Option<i64>,
+    garment: Option<String>,
+    size: String,
+) -> CmdResult<TryOnInfo> {
+    let product = shell.studio().await?.product(product_id).await?;
+    let find = |id: i64| {
+        product.photos.iter().find(|p| p.id == id).ok_or_else(|| {
+            IpcError::bad_request(format!("photo {id} is not a photo of product {product_id}"))
+        })
+    };
+    let photo = match photo_id {
+        Some(id) => find(id)?,
+        None => product.photos.first().ok_or_else(|| {
+            IpcError::bad_request(format!("product {product_id} has no photo to try on"))
+        })?,
+    }
+    .clone();
+    let back = back_photo_id.map(find).transpose()?.cloned();
+    let category = category(&product.facts).map(str::to_string);
+    let garment = choose_garment(garment.as_deref(), category.as_deref())?;
+    if !SIZES.contains(&size.as_str()) {
+        return Err(IpcError::bad_request(format!(
+            "unknown size `{size}` ({})",
+            SIZES.join(", ")
+        )));
+    }
+    let key = SceneKey {
+        product_id,
+        photo_id: photo.id,
+        back_photo_id: back.as_ref().map(|p| p.id),
+        garment,
+        size: size.clone(),
+    };
+    let state = Arc::clone(&tryon);
+    let renderer = tokio::task::spawn_blocking(move || {
+        let renderer = state.renderer()?;
+        if lock(&state.scene).as_ref().map(|s| &s.key) == Some(&key) {
+            return Ok(renderer);
+        }
+        let front = load_photo(&photo)?;
+        let back = back.as_ref().map(load_photo).transpose()?;
+        let fill = dominant_colour(&front).unwrap_or([128, 128, 128]);
+        let mut spec = TryOn::new(&key.size, View::Front, fill);
+        spec.garment = key.garment;
+        let started = std::time::Instant::now();
+        let prepared = spec.prepare(&renderer, Some(&front), back.as_ref())?;
+        tracing::info!(
+            product_id = key.product_id,
+            garment = key.garment.key(),
+            size = %key.size,
+            ms = started.elapsed().as_millis() as u64,
+            "try-on prepared"
+        );
+        *lock(&state.scene) = Some(Arc::new(Scene { key, prepared }));
+        Ok::<_, IpcError>(renderer)
+    })
+    .await
+    .map_err(join_error)??;
+    Ok(TryOnInfo {
+        product_id,
+        photo_id: photo_id.unwrap_or_else(|| product.photos[0].id),
+        back_photo_id,
+        garment: garment.key(),
+        category,
+        size,
+        garments: Garment::ALL.iter().map(|g| g.key()).collect(),
+        sizes: SIZES.to_vec(),
+        adapter: renderer.adapter_name().to_string(),
+        software: renderer.is_software(),
+    })
+}
+
+fn camera(scene: &Scene, azimuth: f32, elevation: f32, zoom: f32) -> Camera {
+    scene.prepared.camera.orbited(azimuth, elevation, zoom)
+}
+
+/// One `px × px` frame of the prepared try-on as raw bytes: a 16-byte
+/// header (x, y, width, height as little-endian u32: where the figure's
+/// box sits in the frame), then that box's RGBA rows, top first. The rest
+/// of the frame is the background, sRGB (230, 230, 230): the page paints
+/// it, so only the figure's pixels cross the IPC.
+#[tauri::command]
+pub async fn tryon_frame(
+    tryon: State<'_, Arc<TryOnState>>,
+    azimuth: f32,
+    elevation: f32,
+    zoom: f32,
+    px: u32,
+) -> CmdResult<Response> {
+    if !FRAME_PX.contains(&px) {
+        return Err(IpcError::bad_request(format!(
+            "frame size {px} out of range ({}..={})",
+            FRAME_PX.start(),
+            FRAME_PX.end()
+        )));
+    }
+    let state = Arc::clone(&tryon);
+    let pixels = tokio::task::spawn_blocking(move || {
+        let renderer = state.renderer()?;
+        let scene = state.scene()?;
+        let started = std::time::Instant::now();
+        let view = camera(&scene, azimuth, elevation, zoom);
+        let region = scene.prepared.region_from(&renderer, &view, px)?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::debug!(
+            px,
+            ms,
+            w = region.image.width(),
+            h = region.image.height(),
+            "try-on frame"
+        );
+        Ok::<_, IpcError>(frame_bytes(&region))
+    })
+    .await
+    .map_err(join_error)??;
+    Ok(Response::new(pixels))
+}
+
+fn frame_bytes(region: &Region) -> Vec<u8> {
+    let raw = region.image.as_raw();
+    let mut out = Vec::with_capacity(16 + raw.len());
+    for v in [
+        region.x,
+        region.y,
+        region.image.width(),
+        region.image.height(),
+    ] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(raw);
+    out
+}
+
+/// Where a saved view goes: the data dir's exports, named for what it shows.
+fn save_path(data_dir: &Path, key: &SceneKey, azimuth: f32) -> PathBuf {
+    data_dir.join(crate::export_cmds::EXPORTS_DIR).join(format!(
+        "tryon-{}-{}-{}-{:03}.png",
+        key.product_id,
+        key.garment.key(),
+        key.size,
+        azimuth.rem_euclid(360.0).round() as u32 % 360
+    ))
+}
+
+/// Saves the current view at 1024² as a PNG in the exports folder; resolves
+/// with its path.
+#[tauri::command]
+pub async fn tryon_save_png(
+    shell: State<'_, Shell>,
+    tryon: State<'_, Arc<TryOnState>>,
+    azimuth: f32,
+    elevation: f32,
+    zoom: f32,
+) -> CmdResult<PathBuf> {
+    let root = shell.studio().await?.dirs().root().to_path_buf();
+    let state = Arc::clone(&tryon);
+    tokio::task::spawn_blocking(move || {
+        let renderer = state.renderer()?;
+        let scene = state.scene()?;
+        let img = scene.prepared.frame_from(
+            &renderer,
+            &camera(&scene, azimuth, elevation, zoom),
+            SAVE_PX,
+        )?;
+        let path = save_path(&root, &scene.key, azimuth);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                IpcError::new("io", format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        img.save(&path)
+            .map_err(|e| IpcError::new("io", format!("cannot write {}: {e}", path.display())))?;
+        tracing::info!(path = %path.display(), "try-on view saved");
+        Ok(path)
+    })
+    .await
+    .map_err(join_error)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(value: &str, source: FactSource, confidence: f32) -> Fact {
+        Fact {
+            id: 0,
+            product_id: 1,
+            key: "category".into(),
+            value: value.into(),
+            label_en: String::new(),
+            label_zh: String::new(),
+            source,
+            confidence,
+            data: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn the_users_category_wins_then_the_most_confident() {
+        let facts = vec![
+            fact("apparel.tops.hoodies", FactSource::Classifier, 0.9),
+            fact("apparel.tops.polos", FactSource::Vision, 0.95),
+        ];
+        assert_eq!(category(&facts), Some("apparel.tops.polos"));
+        let mut with_user = facts.clone();
+        with_user.push(fact("apparel.tops.t_shirts", FactSource::User, 0.5));
+        assert_eq!(category(&with_user), Some("apparel.tops.t_shirts"));
+        assert_eq!(category(&[]), None);
+    }
+
+    #[test]
+    fn the_garment_follows_the_category_unless_asked() {
+        let hoodies = Some("apparel.tops.hoodies");
+        assert_eq!(choose_garment(None, hoodies).ok(), Some(Garment::Hoodie));
+        assert_eq!(
+            choose_garment(Some("polo"), hoodies).ok(),
+            Some(Garment::Polo)
+        );
+        assert_eq!(
+            choose_garment(None, Some("home.cushions")).ok(),
+            Some(Garment::TShirt)
+        );
+        assert_eq!(
+            choose_garment(Some("cape"), None).err().map(|e| e.code),
+            Some("bad_request")
+        );
+    }
+
+    #[test]
+    fn no_adapter_is_its_own_code_and_names_the_packages() {
+        let err = IpcError::from(RenderError::NoAdapter);
+        assert_eq!(err.code, "no_gpu_adapter");
+        assert!(err.message.contains("mesa-vulkan-drivers"));
+    }
+
+    #[test]
+    fn a_frame_is_its_box_then_its_pixels() {
+        let region = Region {
+            x: 3,
+            y: 260,
+            image: image::RgbaImage::from_pixel(2, 1, image::Rgba([1, 2, 3, 4])),
+        };
+        let bytes = frame_bytes(&region);
+        assert_eq!(&bytes[..8], &[3, 0, 0, 0, 4, 1, 0, 0]);
+        assert_eq!(&bytes[8..16], &[2, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(&bytes[16..], &[1, 2, 3, 4, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn saved_views_are_named_for_what_they_show() {
+        let key = SceneKey {
+            product_id: 7,
+            photo_id: 9,
+            back_photo_id: None,
+            garment: Garment::Hoodie,
+            size: "L".into(),
+        };
+        let p = save_path(Path::new("/data"), &key, -35.0);
+        assert_eq!(p, Path::new("/data/exports/tryon-7-hoodie-L-325.png"));
+    }
+}
