@@ -10,11 +10,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::Serialize;
 use tauri::ipc::Response;
 use tauri::State;
-use vitrine_core::{Fact, FactSource, Photo};
 use vitrine_render::{
-    decode_photo, dominant_colour, Camera, Garment, Prepared, Region, RenderError, Renderer, TryOn,
-    View, SIZES,
+    Camera, Framing, Garment, Prepared, Region, RenderError, Renderer, View, SIZES,
 };
+use vitrine_tryon::{ProductTryOn, RendererCell, TryOnError};
 
 use crate::error::IpcError;
 use crate::state::Shell;
@@ -31,22 +30,15 @@ const SAVE_PX: u32 = 1024;
 /// and the scene the panel is showing.
 #[derive(Default)]
 pub struct TryOnState {
-    renderer: Mutex<Option<Arc<Renderer>>>,
+    renderer: RendererCell,
     scene: Mutex<Option<Arc<Scene>>>,
 }
 
+/// A prepared scene and what it shows (a product's photos, garment and
+/// size, as vitrine-tryon chose them).
 struct Scene {
-    key: SceneKey,
+    plan: ProductTryOn,
     prepared: Prepared,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct SceneKey {
-    product_id: i64,
-    photo_id: i64,
-    back_photo_id: Option<i64>,
-    garment: Garment,
-    size: String,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -63,6 +55,19 @@ impl From<RenderError> for IpcError {
             _ => "render",
         };
         IpcError::new(code, err.to_string())
+    }
+}
+
+impl From<TryOnError> for IpcError {
+    fn from(err: TryOnError) -> Self {
+        match err {
+            TryOnError::Render(e) => e.into(),
+            TryOnError::NoPhoto(_)
+            | TryOnError::NotProductPhoto { .. }
+            | TryOnError::UnknownSize(_) => IpcError::bad_request(err.to_string()),
+            TryOnError::Read { .. } => IpcError::new("missing_file", err.to_string()),
+            TryOnError::CutOut { .. } => IpcError::new("corrupt_image", err.to_string()),
+        }
     }
 }
 
@@ -89,65 +94,9 @@ pub struct TryOnInfo {
     pub software: bool,
 }
 
-/// The product's category as the user set it, else the most confident one.
-fn category(facts: &[Fact]) -> Option<&str> {
-    let mut categories: Vec<&Fact> = facts.iter().filter(|f| f.key == "category").collect();
-    categories.sort_by(|a, b| {
-        (b.source == FactSource::User)
-            .cmp(&(a.source == FactSource::User))
-            .then(b.confidence.total_cmp(&a.confidence))
-    });
-    categories.first().map(|f| f.value.as_str())
-}
-
-/// The garment asked for, else the one the category calls for, else a
-/// T-shirt (as `vitrine tryon` chooses).
-fn choose_garment(asked: Option<&str>, category: Option<&str>) -> CmdResult<Garment> {
-    match asked {
-        Some(g) => g.parse().map_err(|e: String| IpcError::bad_request(e)),
-        None => Ok(category
-            .and_then(Garment::from_category)
-            .unwrap_or(Garment::TShirt)),
-    }
-}
-
-/// The photo as the renderer wants it: its stored cut-out when there is
-/// one (alpha marks the background), else the photo itself.
-fn load_photo(photo: &Photo) -> CmdResult<image::RgbaImage> {
-    if let Some(cutout) = photo.cutout_path.as_deref().map(Path::new) {
-        if cutout.is_file() {
-            return image::open(cutout).map(|i| i.to_rgba8()).map_err(|e| {
-                IpcError::new(
-                    "corrupt_image",
-                    format!("cannot decode the cut-out {}: {e}", cutout.display()),
-                )
-            });
-        }
-    }
-    let path = Path::new(&photo.original_path);
-    let bytes = std::fs::read(path).map_err(|e| {
-        IpcError::new(
-            "missing_file",
-            format!("cannot read {}: {e}", path.display()),
-        )
-    })?;
-    Ok(decode_photo(&bytes)?)
-}
-
 impl TryOnState {
     fn renderer(&self) -> CmdResult<Arc<Renderer>> {
-        let mut slot = lock(&self.renderer);
-        if let Some(r) = slot.as_ref() {
-            return Ok(r.clone());
-        }
-        let r = Arc::new(Renderer::new_headless()?);
-        tracing::info!(
-            adapter = r.adapter_name(),
-            software = r.is_software(),
-            "try-on renderer ready"
-        );
-        *slot = Some(r.clone());
-        Ok(r)
+        Ok(self.renderer.get()?)
     }
 
     fn scene(&self) -> CmdResult<Arc<Scene>> {
@@ -171,71 +120,40 @@ pub async fn tryon_prepare(
     size: String,
 ) -> CmdResult<TryOnInfo> {
     let product = shell.studio().await?.product(product_id).await?;
-    let find = |id: i64| {
-        product.photos.iter().find(|p| p.id == id).ok_or_else(|| {
-            IpcError::bad_request(format!("photo {id} is not a photo of product {product_id}"))
-        })
-    };
-    let photo = match photo_id {
-        Some(id) => find(id)?,
-        None => product.photos.first().ok_or_else(|| {
-            IpcError::bad_request(format!("product {product_id} has no photo to try on"))
-        })?,
-    }
-    .clone();
-    let back = back_photo_id.map(find).transpose()?.cloned();
-    let category = category(&product.facts).map(str::to_string);
-    let garment = choose_garment(garment.as_deref(), category.as_deref())?;
-    if !SIZES.contains(&size.as_str()) {
-        return Err(IpcError::bad_request(format!(
-            "unknown size `{size}` ({})",
-            SIZES.join(", ")
-        )));
-    }
-    let key = SceneKey {
+    let garment = garment
+        .map(|g| g.parse::<Garment>())
+        .transpose()
+        .map_err(IpcError::bad_request)?;
+    let plan = ProductTryOn::plan(&product, photo_id, back_photo_id, garment, &size)?;
+    let info = |renderer: &Renderer| TryOnInfo {
         product_id,
-        photo_id: photo.id,
-        back_photo_id: back.as_ref().map(|p| p.id),
-        garment,
-        size: size.clone(),
-    };
-    let state = Arc::clone(&tryon);
-    let renderer = tokio::task::spawn_blocking(move || {
-        let renderer = state.renderer()?;
-        if lock(&state.scene).as_ref().map(|s| &s.key) == Some(&key) {
-            return Ok(renderer);
-        }
-        let front = load_photo(&photo)?;
-        let back = back.as_ref().map(load_photo).transpose()?;
-        let fill = dominant_colour(&front).unwrap_or([128, 128, 128]);
-        let mut spec = TryOn::new(&key.size, View::Front, fill);
-        spec.garment = key.garment;
-        let started = std::time::Instant::now();
-        let prepared = spec.prepare(&renderer, Some(&front), back.as_ref())?;
-        tracing::info!(
-            product_id = key.product_id,
-            garment = key.garment.key(),
-            size = %key.size,
-            ms = started.elapsed().as_millis() as u64,
-            "try-on prepared"
-        );
-        *lock(&state.scene) = Some(Arc::new(Scene { key, prepared }));
-        Ok::<_, IpcError>(renderer)
-    })
-    .await
-    .map_err(join_error)??;
-    Ok(TryOnInfo {
-        product_id,
-        photo_id: photo_id.unwrap_or_else(|| product.photos[0].id),
-        back_photo_id,
-        garment: garment.key(),
-        category,
-        size,
+        photo_id: plan.front.id,
+        back_photo_id: plan.back.as_ref().map(|p| p.id),
+        garment: plan.garment.key(),
+        category: plan.category.clone(),
+        size: plan.size.clone(),
         garments: Garment::ALL.iter().map(|g| g.key()).collect(),
         sizes: SIZES.to_vec(),
         adapter: renderer.adapter_name().to_string(),
         software: renderer.is_software(),
+    };
+    let state = Arc::clone(&tryon);
+    let wanted = plan.clone();
+    let renderer = tokio::task::spawn_blocking(move || {
+        let renderer = state.renderer()?;
+        if lock(&state.scene).as_ref().map(|s| &s.plan) == Some(&wanted) {
+            return Ok(renderer);
+        }
+        let prepared = wanted.prepare(&renderer, View::Front, Framing::Full)?;
+        *lock(&state.scene) = Some(Arc::new(Scene {
+            plan: wanted,
+            prepared,
+        }));
+        Ok::<_, IpcError>(renderer)
     })
+    .await
+    .map_err(join_error)??;
+    Ok(info(&renderer))
 }
 
 fn camera(scene: &Scene, azimuth: f32, elevation: f32, zoom: f32) -> Camera {
@@ -300,12 +218,12 @@ fn frame_bytes(region: &Region) -> Vec<u8> {
 }
 
 /// Where a saved view goes: the data dir's exports, named for what it shows.
-fn save_path(data_dir: &Path, key: &SceneKey, azimuth: f32) -> PathBuf {
+fn save_path(data_dir: &Path, plan: &ProductTryOn, azimuth: f32) -> PathBuf {
     data_dir.join(crate::export_cmds::EXPORTS_DIR).join(format!(
         "tryon-{}-{}-{}-{:03}.png",
-        key.product_id,
-        key.garment.key(),
-        key.size,
+        plan.product_id,
+        plan.garment.key(),
+        plan.size,
         azimuth.rem_euclid(360.0).round() as u32 % 360
     ))
 }
@@ -330,7 +248,7 @@ pub async fn tryon_save_png(
             &camera(&scene, azimuth, elevation, zoom),
             SAVE_PX,
         )?;
-        let path = save_path(&root, &scene.key, azimuth);
+        let path = save_path(&root, &scene.plan, azimuth);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| {
                 IpcError::new("io", format!("cannot create {}: {e}", dir.display()))
@@ -348,51 +266,6 @@ pub async fn tryon_save_png(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fact(value: &str, source: FactSource, confidence: f32) -> Fact {
-        Fact {
-            id: 0,
-            product_id: 1,
-            key: "category".into(),
-            value: value.into(),
-            label_en: String::new(),
-            label_zh: String::new(),
-            source,
-            confidence,
-            data: serde_json::Value::Null,
-        }
-    }
-
-    #[test]
-    fn the_users_category_wins_then_the_most_confident() {
-        let facts = vec![
-            fact("apparel.tops.hoodies", FactSource::Classifier, 0.9),
-            fact("apparel.tops.polos", FactSource::Vision, 0.95),
-        ];
-        assert_eq!(category(&facts), Some("apparel.tops.polos"));
-        let mut with_user = facts.clone();
-        with_user.push(fact("apparel.tops.t_shirts", FactSource::User, 0.5));
-        assert_eq!(category(&with_user), Some("apparel.tops.t_shirts"));
-        assert_eq!(category(&[]), None);
-    }
-
-    #[test]
-    fn the_garment_follows_the_category_unless_asked() {
-        let hoodies = Some("apparel.tops.hoodies");
-        assert_eq!(choose_garment(None, hoodies).ok(), Some(Garment::Hoodie));
-        assert_eq!(
-            choose_garment(Some("polo"), hoodies).ok(),
-            Some(Garment::Polo)
-        );
-        assert_eq!(
-            choose_garment(None, Some("home.cushions")).ok(),
-            Some(Garment::TShirt)
-        );
-        assert_eq!(
-            choose_garment(Some("cape"), None).err().map(|e| e.code),
-            Some("bad_request")
-        );
-    }
 
     #[test]
     fn no_adapter_is_its_own_code_and_names_the_packages() {
@@ -416,14 +289,28 @@ mod tests {
 
     #[test]
     fn saved_views_are_named_for_what_they_show() {
-        let key = SceneKey {
+        let photo = vitrine_core::Photo {
+            id: 9,
             product_id: 7,
-            photo_id: 9,
-            back_photo_id: None,
+            sha256: String::new(),
+            original_path: String::new(),
+            thumbnail_path: String::new(),
+            cutout_path: None,
+            source_name: String::new(),
+            width: 1,
+            height: 1,
+            format: "png".into(),
+            created_at: String::new(),
+        };
+        let plan = ProductTryOn {
+            product_id: 7,
+            front: photo,
+            back: None,
+            category: None,
             garment: Garment::Hoodie,
             size: "L".into(),
         };
-        let p = save_path(Path::new("/data"), &key, -35.0);
+        let p = save_path(Path::new("/data"), &plan, -35.0);
         assert_eq!(p, Path::new("/data/exports/tryon-7-hoodie-L-325.png"));
     }
 }

@@ -5,29 +5,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::{run, stderr, vitrine};
+use common::{as_merchant, ok, run, stderr, stdout_json as json};
 use vitrine_core::{DataDir, Listing, Provenance, Store};
 
-/// The binary with a fixed OS user, so the implicit first profile has a
-/// known name.
 fn cli(data: &Path) -> Command {
-    let mut cmd = vitrine(data);
-    cmd.env("USER", "merchant")
-        .env_remove("USERNAME")
-        .env_remove("VITRINE_PROFILE");
-    cmd
-}
-
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "{}", stderr(o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_str(&String::from_utf8_lossy(&o.stdout))
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)))
+    as_merchant(data)
 }
 
 fn listing(title: &str) -> Listing {

@@ -6,28 +6,13 @@ mod common;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{run, stderr, vitrine};
+use common::{as_merchant, json, ok, run, stderr};
 
-/// The binary with a fixed OS user: the first profile is the admin
-/// `merchant`.
 fn cli(data: &Path) -> Command {
-    let mut cmd = vitrine(data);
-    cmd.env("USER", "merchant")
-        .env_remove("USERNAME")
-        .env_remove("VITRINE_PROFILE");
-    cmd
-}
-
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "{}", stderr(o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_str(&ok(o)).expect("JSON on stdout")
+    as_merchant(data)
 }
 
 struct Serve(Child, String);

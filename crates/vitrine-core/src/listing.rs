@@ -139,17 +139,7 @@ pub fn prompt_facts(product_name: &str, facts: &[Fact], lang: Lang) -> PromptFac
     // merchant's own data (title, import), else the source of the most
     // confident fact (measured colours and a sure classifier over a vision
     // model's guess), so a prompt never carries two competing categories.
-    let best_source = |key: &str| {
-        facts
-            .iter()
-            .filter(|f| f.key == key)
-            .max_by(|a, b| {
-                authority(a)
-                    .cmp(&authority(b))
-                    .then(a.confidence.total_cmp(&b.confidence))
-            })
-            .map(|f| f.source)
-    };
+    let best_source = |key: &str| crate::types::best_fact(facts, key).map(|f| f.source);
     let facts: Vec<Fact> = facts
         .iter()
         .filter(|f| best_source(&f.key) == Some(f.source))
@@ -208,16 +198,6 @@ fn label_in(f: &Fact, lang: Lang) -> &str {
     match lang {
         Lang::ZhCn if !f.label_zh.trim().is_empty() => &f.label_zh,
         _ => &f.label_en,
-    }
-}
-
-/// How much a source's word counts, before confidence: the user's edits,
-/// then what the merchant supplied, then the machine's guesses.
-fn authority(f: &Fact) -> u8 {
-    match f.source {
-        crate::types::FactSource::User => 2,
-        crate::types::FactSource::Import => 1,
-        _ => 0,
     }
 }
 

@@ -40,6 +40,27 @@ impl FactSource {
             _ => return None,
         })
     }
+
+    /// How much a source's word counts, before confidence: the user's
+    /// edits, then what the merchant supplied, then the machine's guesses.
+    pub fn authority(self) -> u8 {
+        match self {
+            FactSource::User => 2,
+            FactSource::Import => 1,
+            _ => 0,
+        }
+    }
+}
+
+/// The fact that speaks for `key`: the most authoritative source's, the
+/// most confident among equals (a user's category over a classifier's).
+pub fn best_fact<'a>(facts: &'a [Fact], key: &str) -> Option<&'a Fact> {
+    facts.iter().filter(|f| f.key == key).max_by(|a, b| {
+        a.source
+            .authority()
+            .cmp(&b.source.authority())
+            .then(a.confidence.total_cmp(&b.confidence))
+    })
 }
 
 /// One named dominant colour and the share of the product (foreground) it covers.
@@ -241,4 +262,38 @@ pub struct Draft {
     pub updated_at: String,
     /// All versions, oldest first; the last is current.
     pub versions: Vec<DraftVersion>,
+}
+
+#[cfg(test)]
+mod best_fact_tests {
+    use super::*;
+
+    fn fact(value: &str, source: FactSource, confidence: f32) -> Fact {
+        Fact {
+            id: 0,
+            product_id: 1,
+            key: "category".into(),
+            value: value.into(),
+            label_en: String::new(),
+            label_zh: String::new(),
+            source,
+            confidence,
+            data: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn the_user_then_the_merchant_then_the_most_confident_machine() {
+        let mut facts = vec![
+            fact("apparel.tops.hoodies", FactSource::Classifier, 0.9),
+            fact("apparel.tops.polos", FactSource::Vision, 0.95),
+        ];
+        let best = |facts: &[Fact]| best_fact(facts, "category").map(|f| f.value.clone());
+        assert_eq!(best(&facts).as_deref(), Some("apparel.tops.polos"));
+        facts.push(fact("apparel.dresses", FactSource::Import, 0.3));
+        assert_eq!(best(&facts).as_deref(), Some("apparel.dresses"));
+        facts.push(fact("apparel.tops.t_shirts", FactSource::User, 0.5));
+        assert_eq!(best(&facts).as_deref(), Some("apparel.tops.t_shirts"));
+        assert_eq!(best_fact(&facts, "colour"), None);
+    }
 }

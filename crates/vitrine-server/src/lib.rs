@@ -47,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/products/{id}", get(routes::skills::product))
         .route("/api/products/{id}/analyze", post(routes::skills::analyze))
         .route("/api/products/{id}/listing", post(routes::skills::listing))
+        .route("/api/products/{id}/tryon", get(routes::tryon::tryon))
         .route("/api/scripts", post(routes::skills::script))
         .route(
             "/api/reviews/summary",

@@ -7,7 +7,7 @@ use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::skills::CheckBodyChoice;
-use crate::routes::{batches, drafts, exports, skills};
+use crate::routes::{batches, drafts, exports, skills, tryon};
 use crate::{error, openai};
 
 #[derive(OpenApi)]
@@ -17,7 +17,7 @@ use crate::{error, openai};
         crate::health,
         drafts::me,
         skills::upload_photo, skills::products, skills::product, skills::analyze,
-        skills::listing, skills::script, skills::review_summary, skills::check, skills::check_draft,
+        skills::listing, tryon::tryon, skills::script, skills::review_summary, skills::check, skills::check_draft,
         drafts::list, drafts::show, drafts::history, drafts::act, drafts::approve, drafts::comment, drafts::comments,
         drafts::audit_verify,
         batches::create, batches::list, batches::status, batches::pause, batches::cancel, batches::resume,
@@ -27,6 +27,7 @@ use crate::{error, openai};
     components(schemas(
         error::Problem, openai::OpenAiErrorBody,
         drafts::StatusName, drafts::KindName, drafts::ReviewAction,
+        tryon::GarmentName, tryon::ViewName, tryon::FramingName, tryon::SizeName,
     )),
     modifiers(&BearerAuth, &ErrorResponses, &KnownValues, &CheckBodyChoice),
     tags(

@@ -13,6 +13,7 @@ use vitrine_core::batch::runner::RunOptions;
 use vitrine_core::Studio;
 
 use crate::error::ApiError;
+use crate::routes::tryon::TryOnRenderer;
 
 /// Limits and timeouts; [`ServerConfig::default`] is what `vitrine serve`
 /// uses unless told otherwise.
@@ -60,6 +61,7 @@ struct Inner {
     limiter: Option<DefaultKeyedRateLimiter<i64>>,
     batches: Mutex<HashMap<i64, JoinHandle<()>>>,
     shutting_down: AtomicBool,
+    tryon: Arc<TryOnRenderer>,
 }
 
 impl AppState {
@@ -76,6 +78,7 @@ impl AppState {
                 limiter,
                 batches: Mutex::new(HashMap::new()),
                 shutting_down: AtomicBool::new(false),
+                tryon: Arc::new(TryOnRenderer::new()),
             }),
         }
     }
@@ -86,6 +89,11 @@ impl AppState {
 
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    /// The try-on renderer, opened on the first preview asked for.
+    pub fn tryon(&self) -> Arc<TryOnRenderer> {
+        Arc::clone(&self.inner.tryon)
     }
 
     /// Count a request against a token's rate; the error says when to

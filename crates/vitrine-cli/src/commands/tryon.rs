@@ -9,11 +9,12 @@ use clap::Args;
 use image::RgbaImage;
 use sha2::{Digest, Sha256};
 use vitrine_core::store::DatabaseTarget;
-use vitrine_core::{DataDir, Store};
+use vitrine_core::{best_fact, DataDir, Fact, Photo, Store};
 use vitrine_render::{
     decode_photo, dominant_colour, load_mesh, turntable_angles, write_apng, BodyType, Framing,
     Garment, Renderer, SizeChart, TryOn, View,
 };
+use vitrine_tryon::choose_garment;
 
 use super::Context;
 
@@ -94,71 +95,61 @@ fn parse_hex(s: &str) -> Result<[u8; 3]> {
     Ok([byte(0)?, byte(2)?, byte(4)?])
 }
 
-/// What the store knows about an ingested photo: its cut-out (the store
-/// names cut-outs by the original's sha256) and the product's category.
-struct Stored {
-    cutout: Option<PathBuf>,
-    category: Option<String>,
-}
-
-async fn stored(dirs: &DataDir, sha: &str) -> Stored {
-    let cutout = Some(dirs.cutouts_dir().join(format!("{sha}.png"))).filter(|p| p.is_file());
-    // Only an existing store is read: a preview must not create one.
-    let mut category = None;
+/// The stored photo with this sha256 and its product's facts, when the
+/// photo was ingested. Only an existing store is read: a preview must not
+/// create one.
+async fn stored(dirs: &DataDir, sha: &str) -> Option<(Photo, Vec<Fact>)> {
     let target = match dirs.database() {
-        Ok(t) => Some(t),
+        Ok(t) => t,
         Err(e) => {
             tracing::warn!(error = %e, "no database configured; no stored category");
-            None
+            return None;
         }
     };
-    let exists = match &target {
-        Some(DatabaseTarget::SqliteFile(path)) => path.is_file(),
-        Some(DatabaseTarget::Postgres(_)) => true,
-        None => false,
-    };
-    if let Some(target) = target.filter(|_| exists) {
-        match Store::open_target(&target).await {
-            Ok(store) => {
-                if let Ok(Some(photo)) = store.photo_by_sha(sha).await {
-                    if let Ok(facts) = store.facts(photo.product_id).await {
-                        category = facts
-                            .into_iter()
-                            .find(|f| f.key == "category")
-                            .map(|f| f.value);
-                    }
-                }
-                store.close().await;
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot open the store; no stored category"),
+    if let DatabaseTarget::SqliteFile(path) = &target {
+        if !path.is_file() {
+            return None;
         }
     }
-    Stored { cutout, category }
+    let store = match Store::open_target(&target).await {
+        Ok(store) => store,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot open the store; no stored category");
+            return None;
+        }
+    };
+    let mut found = None;
+    if let Ok(Some(photo)) = store.photo_by_sha(sha).await {
+        let facts = store.facts(photo.product_id).await.unwrap_or_default();
+        found = Some((photo, facts));
+    }
+    store.close().await;
+    found
 }
 
-/// The photo's stored cut-out when it was ingested, else the photo itself
-/// (a photo with alpha already is a cut-out; without, it is used whole),
-/// and the stored category if any.
+/// The photo as the app and the server draw it when it was ingested (its
+/// stored cut-out), else the file itself (a photo with alpha already is a
+/// cut-out; without, it is used whole), and the stored category if any.
 async fn load_photo(ctx: &Context, path: &Path) -> Result<(RgbaImage, Option<String>)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let known = match ctx.dirs() {
         Ok(dirs) => stored(&dirs, &sha).await,
-        Err(_) => Stored {
-            cutout: None,
-            category: None,
-        },
+        Err(_) => None,
     };
-    if let Some(cutout) = &known.cutout {
-        tracing::info!(cutout = %cutout.display(), "using the stored cut-out");
-        let img = image::open(cutout)
-            .with_context(|| format!("cannot decode the stored cut-out {}", cutout.display()))?
-            .to_rgba8();
-        return Ok((img, known.category));
+    if let Some((photo, facts)) = known {
+        let category = best_fact(&facts, "category").map(|f| f.value.clone());
+        match vitrine_tryon::load_photo(&photo) {
+            Ok(img) => return Ok((img, category)),
+            Err(e) => tracing::warn!(error = %e, "stored copy unusable; using the file given"),
+        }
+        let img = decode_photo(&bytes)
+            .with_context(|| format!("{} is not an image this build can decode", path.display()))?;
+        return Ok((img, category));
     }
     let img = decode_photo(&bytes)
         .with_context(|| format!("{} is not an image this build can decode", path.display()))?;
-    Ok((img, known.category))
+    Ok((img, None))
 }
 
 pub async fn run(ctx: &Context, args: TryOnArgs) -> Result<()> {
@@ -174,17 +165,10 @@ pub async fn run(ctx: &Context, args: TryOnArgs) -> Result<()> {
         Some(s) => parse_hex(s)?,
         None => dominant_colour(&photo).unwrap_or([128, 128, 128]),
     };
-    let garment = match args.garment {
-        Some(g) => g,
-        None => {
-            let g = category
-                .as_deref()
-                .and_then(Garment::from_category)
-                .unwrap_or(Garment::TShirt);
-            tracing::info!(category = ?category, garment = g.key(), "garment from the stored category");
-            g
-        }
-    };
+    let garment = choose_garment(args.garment, category.as_deref());
+    if args.garment.is_none() {
+        tracing::info!(category = ?category, garment = garment.key(), "garment from the stored category");
+    }
     let mut tryon = TryOn::new(&args.size, args.view, fill);
     tryon.garment = garment;
     tryon.body = parse_body(&args.body)?;

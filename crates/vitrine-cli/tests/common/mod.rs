@@ -48,3 +48,32 @@ pub fn samples() -> &'static Path {
         dir
     })
 }
+
+/// The binary with a fixed OS user, so the implicit first profile (an
+/// admin) has a known name: `merchant`.
+pub fn as_merchant(data: &Path) -> Command {
+    let mut cmd = vitrine(data);
+    cmd.env("USER", "merchant")
+        .env_remove("USERNAME")
+        .env_remove("VITRINE_PROFILE");
+    cmd
+}
+
+/// Stdout of a run that must have succeeded.
+pub fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "{}", stderr(o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Stdout of a run that must have succeeded, as JSON.
+pub fn json(o: &Output) -> serde_json::Value {
+    let out = ok(o);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+/// Stdout as JSON whatever the exit status: commands that partly fail
+/// (a bulk action) still report every item.
+pub fn stdout_json(o: &Output) -> serde_json::Value {
+    let out = String::from_utf8_lossy(&o.stdout);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}

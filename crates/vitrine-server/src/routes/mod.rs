@@ -6,6 +6,7 @@ pub mod drafts;
 pub mod exports;
 pub mod skills;
 pub mod skills_upload;
+pub mod tryon;
 
 use vitrine_core::completion::CancelToken;
 use vitrine_core::CoreError;
