@@ -34,8 +34,8 @@ const MIN_FOREGROUND_SHARE: f32 = 0.1;
 /// least this share of; see `dominant_colours`.
 const WHITE_IN_SHADE: f32 = 0.8;
 
-/// A pale, nearly grey colour (`#rrggbb`): lightness at least 65, chroma
-/// at most 15 in CIELAB.
+/// A pale, nearly grey colour (`#rrggbb`): lightness at least 60 (a mid
+/// grey is 54), chroma at most 15 in CIELAB.
 fn is_light_neutral(hex: &str) -> bool {
     let h = hex.trim_start_matches('#');
     let byte = |i: usize| h.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok());
@@ -43,7 +43,7 @@ fn is_light_neutral(hex: &str) -> bool {
         return false;
     };
     let lab = Lab::from_srgb([r, g, b]);
-    lab.l >= 65.0 && lab.a.hypot(lab.b) <= 15.0
+    lab.l >= 60.0 && lab.a.hypot(lab.b) <= 15.0
 }
 
 /// One named colour of the vocabulary (`assets/colours.toml`).
