@@ -554,8 +554,7 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
     // Whether the label can settle the category: the classifier is unsure
     // or sees packaging, and there is no title.
     let unsure = understanding.kg.as_ref().is_some_and(|kg| {
-        category.is_some()
-            && label_text::worth_reading(kg, category.as_ref(), understanding.title.is_some())
+        label_text::worth_reading(kg, category.as_ref(), understanding.title.is_some())
     });
     let read = match (&understanding.ocr, understanding.ocr_when) {
         (Some(ocr), ReadWhen::Always) => Some(ocr),

@@ -179,8 +179,9 @@ pub fn worth_reading(kg: &KnowledgeGraph, guess: Option<&CategoryGuess>, title: 
         return false;
     }
     let Some(g) = guess else {
-        // No classifier installed: the label is all there is.
-        return true;
+        // No classifier installed: there is no doubt to settle, and `--ocr`
+        // reads the text anyway.
+        return false;
     };
     if g.key.is_none() || g.confidence < SURE {
         return true;
@@ -217,8 +218,11 @@ pub fn printed_categories(kg: &KnowledgeGraph, lines: &[OcrLine]) -> Vec<String>
     if text.is_empty() {
         return Vec::new();
     }
-    let mut values: Vec<AttrValue> = kg.categories().map(|c| c.as_value()).collect();
-    values.extend(label_words(kg));
+    // Label words and flavours first: where one names the same words as a
+    // category's synonym, it wins (`mentions::find` keeps the first of equal
+    // names), since on a label "Bananas" is what the drink tastes of, not a
+    // bunch of fruit for sale.
+    let mut values: Vec<AttrValue> = label_words(kg);
     for attribute in LABEL_ATTRIBUTES {
         // The category that introduces the attribute is what its values name.
         let Some(owner) = kg
@@ -232,6 +236,7 @@ pub fn printed_categories(kg: &KnowledgeGraph, lines: &[OcrLine]) -> Vec<String>
             ..v
         }));
     }
+    values.extend(kg.categories().map(|c| c.as_value()));
     let mut keys: Vec<String> = Vec::new();
     for t in [text.clone(), singular(&text)] {
         for m in mentions::find(&t, &values, &[]) {
@@ -355,6 +360,7 @@ mod tests {
         // Label words and flavours, plurals folded.
         let l = [line("Nebula Night Sky", 0.99), line("Color #110044", 0.99)];
         assert_eq!(printed_categories(&kg, &l), ["home.paint"]);
+        // A fruit on a label is a flavour (food & drink), not fresh fruit.
         let l = [line("Carrots", 0.99)];
         assert_eq!(printed_categories(&kg, &l), ["food_drink"]);
         assert_eq!(
@@ -392,6 +398,29 @@ mod tests {
             printed_colour(&kg, Some("food_drink.wine"), &l, &wine),
             None
         );
+    }
+
+    #[test]
+    fn labels_are_read_only_where_they_can_change_the_answer() {
+        let kg = kg();
+        let guess = |pairs: &[(usize, f32)]| {
+            let mut p = vec![0.0; 1000];
+            for &(i, v) in pairs {
+                p[i] = v;
+            }
+            crate::analysis::categorise(&kg, &p, "m", 0.35)
+        };
+        // A sure hoodie (sweatshirt 0.9): not read; with a title: not read.
+        let hoodie = guess(&[(841, 0.9)]);
+        assert!(!worth_reading(&kg, Some(&hoodie), false));
+        // Sure sunscreen (beauty: look-alike packaging): read.
+        let tub = guess(&[(838, 0.9)]);
+        assert!(worth_reading(&kg, Some(&tub), false));
+        assert!(!worth_reading(&kg, Some(&tub), true));
+        // Unsure or unknown: read. No classifier: nothing to settle.
+        assert!(worth_reading(&kg, Some(&guess(&[(841, 0.4)])), false));
+        assert!(worth_reading(&kg, Some(&guess(&[(0, 0.9)])), false));
+        assert!(!worth_reading(&kg, None, false));
     }
 
     #[test]
