@@ -62,7 +62,8 @@ struct Case {
     got_colour: Option<String>,
     colour_ok: bool,
     top_class: Option<String>,
-    /// The photo's printed label was read (OCR), and the categories it named.
+    /// Text was read on the photo's printed label (OCR), and the
+    /// categories it named.
     label_read: bool,
     printed_categories: Vec<String>,
     /// With the label's title as well (absent without a title).
@@ -83,7 +84,7 @@ struct Report {
     leaf_accuracy: f64,
     colour_accuracy: f64,
     unknown: usize,
-    /// Photos whose printed label was read (photo alone).
+    /// Photos whose printed label was read and had text (photo alone).
     labels_read: usize,
     /// Photo and title together, over the photos that have a title.
     titled: usize,
@@ -209,7 +210,7 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
         return print_json(&report);
     }
     println!(
-        "{} photos ({} labelled files not in {}), the photo alone: top-level category {:.1}% · leaf category {:.1}% · dominant colour {:.1}% · unknown {} · printed label read on {}",
+        "{} photos ({} labelled files not in {}), the photo alone: top-level category {:.1}% · leaf category {:.1}% · dominant colour {:.1}% · unknown {} · {}",
         report.photos,
         report.missing_files,
         dir.display(),
@@ -217,7 +218,11 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
         report.leaf_accuracy * 100.0,
         report.colour_accuracy * 100.0,
         report.unknown,
-        report.labels_read
+        if no_ocr {
+            "labels not read (--no-ocr)".to_string()
+        } else {
+            format!("text found on {} printed labels", report.labels_read)
+        }
     );
     if report.titled > 0 {
         println!(
