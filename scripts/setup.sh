@@ -5,7 +5,7 @@
 #
 #   scripts/setup.sh [--models "ID ..."] [--app] [--test-deps]
 #
-# --models    models to fetch (default: the default model and the photo classifier)
+# --models    models to fetch (default: the default model, the photo classifier and OCR)
 # --app       also build the desktop app (Tauri) and its UI
 # --test-deps also install what the test suite needs (Xvfb, WebKitWebDriver, tauri-driver,
 #             the tokenizer vocabularies of scripts/fetch-test-vocab.sh,

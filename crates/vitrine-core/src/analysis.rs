@@ -75,6 +75,10 @@ pub struct CategoryGuess {
     /// Categories the merchant's title names, when a title was given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub title_categories: Vec<String>,
+    /// Categories the words printed on the product name, when its label
+    /// was read (`crate::label_text`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub printed_categories: Vec<String>,
 }
 
 /// Lowercase words separated by single spaces, padded with a space at each
@@ -162,6 +166,21 @@ pub fn categorise_with_title(
     threshold: f32,
     title: Option<&str>,
 ) -> CategoryGuess {
+    categorise_with(kg, probs, model, threshold, title, &[])
+}
+
+/// [`categorise_with_title`], with the categories the product's printed
+/// label names (`label_text::printed_categories`) as one more vote of
+/// weight `label_text::PRINTED_WEIGHT`, split between them like the
+/// title's: every vote is normalised by the total weight cast.
+pub fn categorise_with(
+    kg: &KnowledgeGraph,
+    probs: &[f32],
+    model: &str,
+    threshold: f32,
+    title: Option<&str>,
+    printed: &[String],
+) -> CategoryGuess {
     let labels = imagenet_labels();
     let mut order: Vec<usize> = (0..probs.len()).collect();
     order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
@@ -196,18 +215,31 @@ pub fn categorise_with_title(
         }
     }
     let named = title.map(|t| title_categories(kg, t)).unwrap_or_default();
+    let mut weight = 1.0;
     for key in &named {
         add(key, TITLE_WEIGHT / named.len() as f32);
     }
     if !named.is_empty() {
-        for m in &mut mass {
-            m.1 /= 1.0 + TITLE_WEIGHT;
-        }
+        weight += TITLE_WEIGHT;
     }
-    let best = mass
+    let printed: Vec<String> = printed
         .iter()
-        .filter(|(_, m, _)| *m >= threshold)
-        .max_by(|a, b| a.2.cmp(&b.2).then(a.1.total_cmp(&b.1)));
+        .filter(|k| kg.category(k).is_some())
+        .cloned()
+        .collect();
+    for key in &printed {
+        add(
+            key,
+            crate::label_text::PRINTED_WEIGHT / printed.len() as f32,
+        );
+    }
+    if !printed.is_empty() {
+        weight += crate::label_text::PRINTED_WEIGHT;
+    }
+    for m in &mut mass {
+        m.1 /= weight;
+    }
+    let best = decide(&mass, threshold);
     match best.and_then(|(k, m, _)| kg.category(k).map(|c| (c, *m))) {
         Some((cat, m)) => CategoryGuess {
             key: Some(cat.key.clone()),
@@ -218,6 +250,7 @@ pub fn categorise_with_title(
             model: model.to_string(),
             classes,
             title_categories: named,
+            printed_categories: printed,
         },
         None => CategoryGuess {
             key: None,
@@ -228,8 +261,35 @@ pub fn categorise_with_title(
             model: model.to_string(),
             classes,
             title_categories: named,
+            printed_categories: printed,
         },
     }
+}
+
+/// A top level short of the threshold is still named when it has at least
+/// this share and [`PLURALITY_RATIO`] times any other top level's: the
+/// classifier spreads a product it has no class for (plimsolls: clog,
+/// sandal, running shoe...) thinly, but over one top level.
+pub const PLURALITY_MIN: f32 = 0.2;
+pub const PLURALITY_RATIO: f32 = 2.0;
+
+/// The top level first, then the most specific category under it: the top
+/// level with the most mass wins when it reaches `threshold` (or holds a
+/// clear plurality, [`PLURALITY_MIN`]), and the answer is its most specific
+/// descendant that reaches `threshold` too. `mass` is (key, mass, depth).
+fn decide(mass: &[(String, f32, usize)], threshold: f32) -> Option<&(String, f32, usize)> {
+    let mut tops: Vec<&(String, f32, usize)> = mass.iter().filter(|(_, _, d)| *d == 0).collect();
+    tops.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let top = *tops.first()?;
+    let runner_up = tops.get(1).map_or(0.0, |t| t.1);
+    if top.1 < threshold {
+        let plurality = top.1 >= PLURALITY_MIN && top.1 >= PLURALITY_RATIO * runner_up;
+        return plurality.then_some(top);
+    }
+    let under = format!("{}.", top.0);
+    mass.iter()
+        .filter(|(k, m, _)| *m >= threshold && (*k == top.0 || k.starts_with(&under)))
+        .max_by(|a, b| a.2.cmp(&b.2).then(a.1.total_cmp(&b.1)))
 }
 
 /// Side of the grid the backdrop is estimated on for opaque photos; the
@@ -313,6 +373,31 @@ mod tests {
         let g = categorise(&kg, &probs(&[(841, 0.2), (907, 0.2)]), "m", 0.35);
         assert_eq!(g.key, None);
         assert!((g.confidence - 0.2).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_clear_plurality_names_the_top_level_only() {
+        let kg = KnowledgeGraph::builtin().unwrap();
+        // Clog 0.2 and sandal 0.06: footwear holds 0.26, nothing else near.
+        let g = categorise(&kg, &probs(&[(502, 0.2), (774, 0.06)]), "m", 0.35);
+        assert_eq!(g.key.as_deref(), Some("footwear"));
+        // Footwear 0.26 against home 0.2: no clear plurality, unknown.
+        let p = probs(&[(502, 0.2), (774, 0.06), (721, 0.2)]);
+        assert_eq!(categorise(&kg, &p, "m", 0.35).key, None);
+    }
+
+    #[test]
+    fn printed_words_vote_like_a_title() {
+        let kg = KnowledgeGraph::builtin().unwrap();
+        // Sunscreen 0.7 against a label naming paint: both reach the
+        // threshold at the same depth, the label's category has more.
+        let p = probs(&[(838, 0.7)]);
+        let g = categorise_with(&kg, &p, "m", 0.35, None, &["home.paint".into()]);
+        assert_eq!(g.key.as_deref(), Some("home.paint"));
+        assert_eq!(g.printed_categories, ["home.paint"]);
+        // Unknown keys are ignored.
+        let g = categorise_with(&kg, &p, "m", 0.35, None, &["no.such".into()]);
+        assert_eq!(g.key.as_deref(), Some("beauty.skincare"));
     }
 
     #[test]

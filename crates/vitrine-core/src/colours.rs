@@ -30,6 +30,22 @@ const BACKDROP_BORDER_SHARE: f32 = 0.9;
 /// "backdrop" was the product itself (a white shirt on white); keep it all.
 const MIN_FOREGROUND_SHARE: f32 = 0.1;
 
+/// White leads a light neutral colour (light grey, beige in shade) it is at
+/// least this share of; see `dominant_colours`.
+const WHITE_IN_SHADE: f32 = 0.8;
+
+/// A pale, nearly grey colour (`#rrggbb`): lightness at least 60 (a mid
+/// grey is 54), chroma at most 15 in CIELAB.
+fn is_light_neutral(hex: &str) -> bool {
+    let h = hex.trim_start_matches('#');
+    let byte = |i: usize| h.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok());
+    let (Some(r), Some(g), Some(b)) = (byte(0), byte(2), byte(4)) else {
+        return false;
+    };
+    let lab = Lab::from_srgb([r, g, b]);
+    lab.l >= 60.0 && lab.a.hypot(lab.b) <= 15.0
+}
+
 /// One named colour of the vocabulary (`assets/colours.toml`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ColourName {
@@ -199,6 +215,20 @@ pub fn dominant_colours(img: &DynamicImage) -> Vec<ColourShare> {
         }
     }
     named.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(b.key)));
+    // A white product in studio light: its lit side reads white, its shaded
+    // side a light grey or beige of about the same area. Shade never makes a
+    // grey or beige thing whiter, so white nearly as large as the light
+    // neutral ahead of it is the product's colour.
+    if let [first, rest @ ..] = named.as_slice() {
+        let light_neutral = first.key != "white" && is_light_neutral(&first.hex);
+        let white = rest.iter().position(|n| n.key == "white");
+        if let (true, Some(at)) = (light_neutral, white) {
+            if rest[at].count as f32 >= WHITE_IN_SHADE * first.count as f32 {
+                let w = named.remove(at + 1);
+                named.insert(0, w);
+            }
+        }
+    }
     named
         .into_iter()
         .map(|n| ColourShare {
@@ -642,6 +672,41 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), all, "a name is used by two colours");
+    }
+
+    /// Rows of flat colours on a transparent background, by share of rows.
+    fn stripes(rows: &[([u8; 3], u32)]) -> DynamicImage {
+        let total: u32 = rows.iter().map(|r| r.1).sum();
+        let mut img = RgbaImage::new(64, total + 8);
+        let mut y = 4;
+        for (rgb, n) in rows {
+            for yy in y..y + n {
+                for x in 8..56 {
+                    img.put_pixel(x, yy, image::Rgba([rgb[0], rgb[1], rgb[2], 255]));
+                }
+            }
+            y += n;
+        }
+        DynamicImage::ImageRgba8(img)
+    }
+
+    #[test]
+    fn white_in_shade_is_white() {
+        // Shaded light grey a little larger than the lit white: white.
+        let c = dominant_colours(&stripes(&[
+            ([175, 175, 175], 40),
+            ([246, 246, 246], 36),
+            ([200, 30, 30], 10),
+        ]));
+        assert_eq!(c[0].key, "white");
+        assert_eq!(c[1].key, "grey");
+        assert!(c[0].share < c[1].share, "shares stay the pixels'");
+        // A grey product with a little white stays grey.
+        let c = dominant_colours(&stripes(&[([175, 175, 175], 60), ([246, 246, 246], 20)]));
+        assert_eq!(c[0].key, "grey");
+        // A dark grey is no white in shade.
+        let c = dominant_colours(&stripes(&[([90, 90, 90], 40), ([246, 246, 246], 36)]));
+        assert_ne!(c[0].key, "white");
     }
 
     #[test]

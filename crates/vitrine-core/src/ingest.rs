@@ -17,6 +17,7 @@ use crate::analysis::{self, CategoryGuess, ImageClassifier};
 use crate::colours::{self, area_downsample};
 use crate::error::{CoreError, Result};
 use crate::kg::KnowledgeGraph;
+use crate::label_text::{self, LazyOcr, ReadWhen};
 use crate::paths::DataDir;
 use crate::store::{self, NewFact, NewPhoto, Store};
 use crate::title_facts::{self, TitleFact};
@@ -52,9 +53,13 @@ pub struct Understanding {
     /// A vision-language model, when the user configured one: asked for the
     /// product's category and attributes (facts with source `vision`).
     pub vlm: Option<crate::vlm_facts::SharedVlm>,
-    /// The OCR models, when asked for: the text printed on the product
-    /// (facts with source `ocr`, key `text`).
-    pub ocr: Option<Arc<vitrine_infer::vision::OcrModels>>,
+    /// The OCR models, when installed or asked for: the text printed on
+    /// the product (facts with source `ocr`, key `text`), which also votes
+    /// on the category and, for paint, names the colour
+    /// (`crate::label_text`).
+    pub ocr: Option<Arc<LazyOcr>>,
+    /// Every photo's text, or only where it can change the answer.
+    pub ocr_when: ReadWhen,
     /// Add the photo to this product (another view of it: a catalogue's
     /// second image) instead of making a new product; its facts stay those
     /// of the product's first photo.
@@ -510,16 +515,10 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
         (width, height)
     };
 
-    let colours = colours::dominant_colours(&working);
-    let category = match (&understanding.kg, &understanding.classifier) {
-        (Some(kg), Some(classifier)) => match classifier.probabilities(&working) {
-            Ok(p) => Some(analysis::categorise_with_title(
-                kg,
-                &p,
-                classifier.id(),
-                analysis::category_threshold(),
-                understanding.title.as_deref(),
-            )),
+    let mut colours = colours::dominant_colours(&working);
+    let probabilities = match (&understanding.kg, &understanding.classifier) {
+        (Some(_), Some(classifier)) => match classifier.probabilities(&working) {
+            Ok(p) => Some((p, classifier.id())),
             // The photo is still worth keeping with its colours.
             Err(e) => {
                 tracing::warn!(file = %label.display(), error = %e, "classifier failed; no category");
@@ -528,6 +527,19 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
         },
         _ => None,
     };
+    let categorise = |printed: &[String]| {
+        let kg = understanding.kg.as_ref()?;
+        let (p, id) = probabilities.as_ref()?;
+        Some(analysis::categorise_with(
+            kg,
+            p,
+            id,
+            analysis::category_threshold(),
+            understanding.title.as_deref(),
+            printed,
+        ))
+    };
+    let mut category = categorise(&[]);
     let vision = match (&understanding.kg, &understanding.vlm) {
         (Some(kg), Some(vlm)) => match crate::vlm_facts::describe(vlm, kg, &working) {
             Ok(f) => f,
@@ -539,13 +551,39 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
         },
         _ => Vec::new(),
     };
-    let text = match &understanding.ocr {
+    // Whether the label can settle the category: the classifier is unsure
+    // or sees packaging, and there is no title.
+    let unsure = understanding.kg.as_ref().is_some_and(|kg| {
+        label_text::worth_reading(kg, category.as_ref(), understanding.title.is_some())
+    });
+    let read = match (&understanding.ocr, understanding.ocr_when) {
+        (Some(ocr), ReadWhen::Always) => Some(ocr),
+        (Some(ocr), ReadWhen::Unsure) => unsure.then_some(ocr),
+        (None, _) => None,
+    };
+    let text = match read.and_then(|o| o.get()) {
         Some(ocr) => ocr.read_text(&working).unwrap_or_else(|e| {
             tracing::warn!(file = %label.display(), error = %e, "OCR failed; no text facts");
             Vec::new()
         }),
         None => Vec::new(),
     };
+    if let Some(kg) = &understanding.kg {
+        // A confident classifier's answer stands whatever the print says
+        // (a T-shirt's slogan names no product).
+        let printed = label_text::printed_categories(kg, &text);
+        if unsure && !printed.is_empty() {
+            category = categorise(&printed).or(category);
+        }
+        let key = category.as_ref().and_then(|g| g.key.as_deref());
+        if let Some(c) = label_text::printed_colour(kg, key, &text, &colours) {
+            // The label's colour leads; the shares stay the pixels'.
+            if let Some(at) = colours.iter().position(|s| s.key == c) {
+                let printed = colours.remove(at);
+                colours.insert(0, printed);
+            }
+        }
+    }
     let title = match (&understanding.kg, understanding.title.as_deref()) {
         (Some(kg), Some(t)) => title_facts::title_facts(
             kg,
@@ -882,6 +920,9 @@ pub struct PhotoReport {
     pub category: Option<CategoryGuess>,
     /// What the title (if given) states.
     pub title: Vec<TitleFact>,
+    /// The text printed on the product, when it was read.
+    #[serde(skip)]
+    pub text: Vec<vitrine_infer::vision::OcrLine>,
 }
 
 /// Analyse a photo file as ingest would, storing nothing.
@@ -897,6 +938,7 @@ pub async fn analyse_file(path: &Path, understanding: &Understanding) -> Result<
             colours: a.colours,
             category: a.category,
             title: a.title,
+            text: a.text,
         })
     })
     .await

@@ -149,8 +149,9 @@ pub struct Studio {
     classifier: Arc<tokio::sync::OnceCell<Option<Arc<dyn ImageClassifier>>>>,
     /// A vision-language model the user pointed Vitrine at, if any.
     vlm: Option<crate::vlm_facts::SharedVlm>,
-    /// The OCR models, when the user asked for printed text.
-    ocr: Option<Arc<vitrine_infer::vision::OcrModels>>,
+    /// The OCR models: installed (read when unsure) or asked for (always).
+    ocr: Option<Arc<crate::label_text::LazyOcr>>,
+    ocr_when: crate::label_text::ReadWhen,
 }
 
 impl Studio {
@@ -171,15 +172,42 @@ impl Studio {
             classifier: Arc::new(tokio::sync::OnceCell::new()),
             vlm: None,
             ocr: None,
-        })
+            ocr_when: crate::label_text::ReadWhen::Unsure,
+        }
+        .with_installed_ocr())
     }
 
-    /// Also read the text printed on each analysed photo (PP-OCRv4; about
-    /// 1.5 s a photo on one core, so only when asked).
+    /// Read the text printed on each analysed photo (PP-OCRv4; about 1.5 s
+    /// a photo on one core); an error when the models are not installed.
     pub fn with_ocr(mut self) -> Result<Self> {
         let dir = self.models.dir().join(vitrine_infer::vision::ocr::OCR_DIR);
-        self.ocr = Some(Arc::new(vitrine_infer::vision::OcrModels::load(&dir)?));
+        let models = Arc::new(vitrine_infer::vision::OcrModels::load(&dir)?);
+        self.ocr = Some(Arc::new(crate::label_text::LazyOcr::loaded(models)));
+        self.ocr_when = crate::label_text::ReadWhen::Always;
         Ok(self)
+    }
+
+    /// Never read printed text (`vitrine analyze --no-ocr`, benchmarks of
+    /// the classifier path).
+    pub fn without_ocr(mut self) -> Self {
+        self.ocr = None;
+        self
+    }
+
+    /// When the OCR models are installed, read a photo's label where it can
+    /// change the answer (`label_text::worth_reading`): they load on the
+    /// first photo that needs them.
+    fn with_installed_ocr(mut self) -> Self {
+        use vitrine_infer::vision::ocr;
+        let dir = self.models.dir().join(ocr::OCR_DIR);
+        if [ocr::DET_FILE, ocr::REC_FILE, ocr::CLS_FILE]
+            .iter()
+            .all(|f| dir.join(f).is_file())
+        {
+            self.ocr = Some(Arc::new(crate::label_text::LazyOcr::new(dir)));
+            self.ocr_when = crate::label_text::ReadWhen::Unsure;
+        }
+        self
     }
 
     /// Also ask this vision-language model about every analysed photo.
@@ -310,6 +338,7 @@ impl Studio {
             title: None,
             vlm: self.vlm.clone(),
             ocr: self.ocr.clone(),
+            ocr_when: self.ocr_when,
             product: None,
         })
     }

@@ -36,7 +36,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 pub async fn run(ctx: &Context, photos: &[PathBuf], runs: usize, json: bool) -> Result<()> {
-    let studio = ctx.studio().await?;
+    // The classifier path alone: a photo's label is read only where the
+    // classifier is unsure, and OCR's cost is reported on its own
+    // (docs/PERFORMANCE.md).
+    let studio = ctx.studio().await?.without_ocr();
     let Some(classifier) = studio.classifier().await else {
         bail!(
             "{}",

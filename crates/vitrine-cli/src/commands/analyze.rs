@@ -26,10 +26,15 @@ pub struct AnalyzeArgs {
     /// Hugging Face-format directory, or hf:OWNER/REPO[@REVISION]
     #[arg(long, env = "VITRINE_VLM", value_name = "DIR|hf:REPO")]
     vlm: Option<String>,
-    /// Also read the text printed on the product (PP-OCRv4, `vitrine models
-    /// fetch ppocr-v4`; about 1.5 s a photo on one core)
-    #[arg(long)]
+    /// Read the text printed on every photo (PP-OCRv4, `vitrine models
+    /// fetch ppocr-v4`; about 1.5 s a photo on one core). Without it, when
+    /// the models are installed, a photo's label is read only when there
+    /// is no title and the classifier is unsure or sees packaged goods
+    #[arg(long, conflicts_with = "no_ocr")]
     ocr: bool,
+    /// Never read printed text, even where it could settle the category
+    #[arg(long)]
+    no_ocr: bool,
     /// Print a JSON array (one object per photo) instead of text
     #[arg(long)]
     json: bool,
@@ -68,6 +73,8 @@ pub async fn run(ctx: &Context, args: AnalyzeArgs) -> Result<()> {
     }
     if args.ocr {
         studio = tokio::task::spawn_blocking(move || studio.with_ocr()).await??;
+    } else if args.no_ocr {
+        studio = studio.without_ocr();
     }
     let classifier = studio.classifier_notice().await;
     if let Some(notice) = &classifier {

@@ -20,6 +20,11 @@ pub enum EvalCommand {
         /// key), colour (a colour key); see assets/samples/labels.toml
         #[arg(long)]
         labels: PathBuf,
+        /// Never read the photos' printed labels (by default they are read
+        /// as `vitrine analyze` reads them: when the OCR models are
+        /// installed, and the classifier is unsure or sees packaged goods)
+        #[arg(long)]
+        no_ocr: bool,
         #[arg(long)]
         json: bool,
     },
@@ -57,6 +62,10 @@ struct Case {
     got_colour: Option<String>,
     colour_ok: bool,
     top_class: Option<String>,
+    /// Text was read on the photo's printed label (OCR), and the
+    /// categories it named.
+    label_read: bool,
+    printed_categories: Vec<String>,
     /// With the label's title as well (absent without a title).
     with_title: Option<String>,
     with_title_top_level_ok: bool,
@@ -75,6 +84,8 @@ struct Report {
     leaf_accuracy: f64,
     colour_accuracy: f64,
     unknown: usize,
+    /// Photos whose printed label was read and had text (photo alone).
+    labels_read: usize,
     /// Photo and title together, over the photos that have a title.
     titled: usize,
     with_title_top_level_accuracy: f64,
@@ -84,15 +95,23 @@ struct Report {
 }
 
 pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
-    let (dir, labels, json) = match cmd {
-        EvalCommand::Vision { dir, labels, json } => (dir, labels, json),
+    let (dir, labels, no_ocr, json) = match cmd {
+        EvalCommand::Vision {
+            dir,
+            labels,
+            no_ocr,
+            json,
+        } => (dir, labels, no_ocr, json),
         EvalCommand::Copy(args) => return super::eval_copy::run(ctx, args).await,
     };
     let text = std::fs::read_to_string(&labels)
         .with_context(|| format!("reading {}", labels.display()))?;
     let labels: Labels =
         toml::from_str(&text).with_context(|| format!("parsing {}", labels.display()))?;
-    let studio = ctx.studio().await?;
+    let mut studio = ctx.studio().await?;
+    if no_ocr {
+        studio = studio.without_ocr();
+    }
     if let Some(notice) = studio.classifier_notice().await {
         eprintln!("note: {notice}");
     }
@@ -145,6 +164,12 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
                 .as_ref()
                 .and_then(|g| g.classes.first())
                 .map(|c| format!("{} ({:.2})", c.label, c.probability)),
+            label_read: !r.text.is_empty(),
+            printed_categories: r
+                .category
+                .as_ref()
+                .map(|g| g.printed_categories.clone())
+                .unwrap_or_default(),
             got_category: got,
             with_title_top_level_ok: with_title.as_deref().map(top) == Some(top(&l.category)),
             with_title,
@@ -174,6 +199,7 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
         leaf_accuracy: share(&|c| c.leaf_ok),
         colour_accuracy: share(&|c| c.colour_ok),
         unknown: cases.iter().filter(|c| c.got_category.is_none()).count(),
+        labels_read: cases.iter().filter(|c| c.label_read).count(),
         titled: titled.len(),
         with_title_top_level_accuracy: t_top,
         with_title_leaf_accuracy: t_leaf,
@@ -184,14 +210,19 @@ pub async fn run(ctx: &Context, cmd: EvalCommand) -> Result<()> {
         return print_json(&report);
     }
     println!(
-        "{} photos ({} labelled files not in {}): top-level category {:.1}% · leaf category {:.1}% · dominant colour {:.1}% · unknown {}",
+        "{} photos ({} labelled files not in {}), the photo alone: top-level category {:.1}% · leaf category {:.1}% · dominant colour {:.1}% · unknown {} · {}",
         report.photos,
         report.missing_files,
         dir.display(),
         report.top_level_accuracy * 100.0,
         report.leaf_accuracy * 100.0,
         report.colour_accuracy * 100.0,
-        report.unknown
+        report.unknown,
+        if no_ocr {
+            "labels not read (--no-ocr)".to_string()
+        } else {
+            format!("text found on {} printed labels", report.labels_read)
+        }
     );
     if report.titled > 0 {
         println!(

@@ -12,8 +12,8 @@ pub enum ModelsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Download, assemble and verify models (default: the default model and
-    /// the photo classifier)
+    /// Download, assemble and verify models (default: the default model, the
+    /// photo classifier and the OCR models, ppocr-v4)
     Fetch {
         /// Model ids; `all` for every model
         ids: Vec<String>,
@@ -71,8 +71,10 @@ pub async fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
         }
         ModelsCommand::Fetch { ids, source, from } => {
             let specs: Vec<_> = if ids.is_empty() {
-                // What a first listing needs: the default text model and the
-                // photo classifier (19 MB) that names the product's category.
+                // What a first listing needs: the default text model, the
+                // photo classifier (19 MB) that names the product's category
+                // and the OCR models that read a label when the classifier
+                // cannot tell packaging apart (juice from lotion).
                 let mut v = vec![manifest
                     .default_model()
                     .ok_or_else(|| anyhow::anyhow!("no default model"))?
@@ -82,6 +84,12 @@ pub async fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
                         .models
                         .iter()
                         .filter(|m| m.architecture == vitrine_core::photo_classifier::ARCHITECTURE)
+                        .cloned(),
+                );
+                v.extend(
+                    manifest
+                        .resolve(vitrine_infer::vision::ocr::OCR_MODEL_ID)?
+                        .into_iter()
                         .cloned(),
                 );
                 v
