@@ -58,6 +58,8 @@ export function suggestFix(f: Finding): string | null {
   if (!f.suggestion) return null;
   if (getLocale() === "en") return f.suggestion;
   const own = `check.fix.${f.rule}`;
-  if (isKey(own)) return t(own, { excerpt: f.excerpt, ...particulars(f) });
-  return t("check.fix.generic", { excerpt: f.excerpt });
+  const key = isKey(own) ? own : f.rule.endsWith("_max_chars") ? "check.fix.any_max_chars" : f.excerpt ? "check.fix.generic" : null;
+  // Without a sentence of its own or a span to name, the English advice
+  // stays in the tooltip rather than showing half translated.
+  return key ? t(key, { excerpt: f.excerpt, ...particulars(f) }) : null;
 }
