@@ -298,7 +298,8 @@ pub async fn save_settings(
     save(&file, &next)?;
     tracing::info!(
         threads = ?next.threads,
-        remote = ?next.remote_url.as_ref().and(next.remote_model.as_ref()),
+        remote_url = ?next.remote_url,
+        remote_model = ?next.remote_model,
         token_set = next.remote_token.is_some(),
         router_threshold = ?next.router_threshold,
         "settings saved"
@@ -377,11 +378,16 @@ pub fn list_models(base: &str, model: &str, key: Option<&str>) -> CmdResult<Conn
             })
         }
     };
-    let body: serde_json::Value = response.into_json().map_err(|e| IpcError {
+    let not_a_list = |e: String| IpcError {
         code: "remote_status",
         message: format!("{url}: not an OpenAI-style model list: {e}"),
         details: json!({ "url": url }),
-    })?;
+    };
+    let text = response
+        .into_string()
+        .map_err(|e| not_a_list(e.to_string()))?;
+    let body: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| not_a_list(e.to_string()))?;
     let models: Vec<String> = body["data"]
         .as_array()
         .into_iter()
