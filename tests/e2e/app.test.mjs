@@ -1249,6 +1249,7 @@ test("settings: threads, remote backend and router threshold persist; library fi
     const finding = await waitFor(driver, "a wording finding", UI_TIMEOUT_MS, async () => (await driver.findElements(By.css('[data-testid="review-detail"] [data-testid="finding"][data-rule="absolute-en"]')))[0]);
     const english = await finding.findElement(sel("finding-explanation")).getText();
     assert.match(english, /superlatives/i);
+    const excerpt = await finding.findElement(By.css(".finding-excerpt")).getText();
     await choose(driver, "ui-language", "zh-CN");
     const zh = await waitFor(driver, "the finding in Chinese", UI_TIMEOUT_MS, async () => {
       const f = await driver.findElements(By.css('[data-testid="review-detail"] [data-testid="finding"][data-rule="absolute-en"] [data-testid="finding-explanation"]'));
@@ -1257,7 +1258,6 @@ test("settings: threads, remote backend and router threshold persist; library fi
     });
     log(`zh finding: ${zh}`);
     assert.doesNotMatch(zh, /superlatives|marketplace rules/i);
-    const excerpt = await driver.findElement(By.css('[data-testid="review-detail"] [data-testid="finding"][data-rule="absolute-en"] .finding-excerpt')).getText();
     assert.ok(excerpt && zh.includes(`“${excerpt}”`), `the offending span ${excerpt} is not named in: ${zh}`);
     await scrollTo(driver, await driver.findElement(By.css('[data-testid="review-detail"] [data-testid="draft-findings"]')));
     await screenshot(driver, "26-finding-zh");

@@ -59,6 +59,8 @@ describe("check findings in the UI's language", () => {
     expect(items[1]?.querySelector(".finding-field")?.textContent).toBe("卖点 2");
     expect(items[1]?.textContent).toContain('“<img src=x onerror="window.__x=1">”');
     expect(panel.querySelector("img")).toBeNull();
+    // The sentence quotes the span, so it is not repeated after it.
+    expect(items[1]?.querySelector(".finding-excerpt")).toBeNull();
     expect(panel.textContent).not.toMatch(/Unverifiable|characters;/);
   });
 });

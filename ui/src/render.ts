@@ -378,11 +378,13 @@ export function renderFindings(findings: Finding[]): HTMLElement {
       " ",
       el("span", { class: "finding-field" }, fieldLabel(f.field)),
       ": ",
-      el("span", { class: "finding-explanation", testid: "finding-explanation" }, explainFinding(f)),
     );
+    const explained = explainFinding(f);
+    item.append(el("span", { class: "finding-explanation", testid: "finding-explanation" }, explained));
     // The core's English wording stays at hand for reports and support.
     if (getLocale() !== "en") item.setAttribute("title", f.suggestion ? `${f.explanation} (${f.suggestion})` : f.explanation);
-    if (f.excerpt) item.append(" ", el("q", { class: "finding-excerpt" }, f.excerpt));
+    // A translated sentence that already quotes the span does not repeat it.
+    if (f.excerpt && !explained.includes(`“${f.excerpt}”`)) item.append(" ", el("q", { class: "finding-excerpt" }, f.excerpt));
     const fix = suggestFix(f);
     if (fix) item.append(" ", el("span", { class: "finding-fix" }, t("findings.fix", { text: fix })));
     list.appendChild(item);
