@@ -12,6 +12,7 @@ mod fact_options;
 mod models_cmds;
 mod review_cmds;
 mod reviews_cmds;
+mod settings_cmds;
 mod state;
 mod tryon_cmds;
 
@@ -35,9 +36,21 @@ fn main() {
     if let Err(err) = &dirs {
         tracing::error!(code = err.code, "{err}");
     }
+    let settings = dirs
+        .as_ref()
+        .map(|d| settings_cmds::load(&settings_cmds::settings_path(d.root())))
+        .unwrap_or_default();
+    if let Some(n) = settings.threads {
+        // The engines size their CPU thread pools from this when a model
+        // loads (candle's global pool only once), so it is set before any
+        // thread starts; an explicit RAYON_NUM_THREADS still wins.
+        if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        }
+    }
 
     let result = tauri::Builder::default()
-        .manage(Shell::new(dirs))
+        .manage(Shell::new(dirs, settings))
         .manage(std::sync::Arc::new(tryon_cmds::TryOnState::default()))
         .setup(|app| {
             // Open the Studio (database, migrations) in the background right
@@ -96,6 +109,9 @@ fn main() {
             batch_cmds::resume_batch,
             models_cmds::models_overview,
             models_cmds::fetch_model,
+            settings_cmds::get_settings,
+            settings_cmds::save_settings,
+            settings_cmds::test_remote,
             reviews_cmds::summarize_reviews,
             tryon_cmds::tryon_prepare,
             tryon_cmds::tryon_frame,

@@ -12,6 +12,7 @@ use vitrine_core::{DataDir, Studio};
 use vitrine_infer::CancelToken;
 
 use crate::error::IpcError;
+use crate::settings_cmds::AppSettings;
 
 pub struct Shell {
     dirs: Result<DataDir, IpcError>,
@@ -20,6 +21,7 @@ pub struct Shell {
     dropped: Mutex<HashSet<PathBuf>>,
     batches: Mutex<HashSet<i64>>,
     fetches: Mutex<HashSet<String>>,
+    settings: Mutex<AppSettings>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -28,7 +30,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shell {
-    pub fn new(dirs: Result<DataDir, IpcError>) -> Self {
+    pub fn new(dirs: Result<DataDir, IpcError>, settings: AppSettings) -> Self {
         Self {
             dirs,
             studio: OnceCell::new(),
@@ -36,13 +38,31 @@ impl Shell {
             dropped: Mutex::new(HashSet::new()),
             batches: Mutex::new(HashSet::new()),
             fetches: Mutex::new(HashSet::new()),
+            settings: Mutex::new(settings),
         }
     }
 
     /// The Studio, opened on first use (setup starts that right away);
     /// concurrent callers wait for the same open. A failed open is retried
-    /// by the next call and its error reaches the page.
+    /// by the next call and its error reaches the page. It comes with the
+    /// backend and router of the settings as they are now, so a change in
+    /// Settings applies to the next generation.
     pub async fn studio(&self) -> Result<Studio, IpcError> {
+        let studio = self.opened_studio().await?;
+        let settings = self.settings();
+        let router = settings.router(studio.router());
+        Ok(studio.with_backend(settings.backend()).with_router(router))
+    }
+
+    pub fn settings(&self) -> AppSettings {
+        lock(&self.settings).clone()
+    }
+
+    pub fn set_settings(&self, settings: AppSettings) {
+        *lock(&self.settings) = settings;
+    }
+
+    async fn opened_studio(&self) -> Result<Studio, IpcError> {
         let dirs = self.dirs.as_ref().map_err(Clone::clone)?;
         let studio = self
             .studio

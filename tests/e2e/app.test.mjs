@@ -1102,3 +1102,171 @@ test("try-on: the product on a mannequin, turned by dragging and by the keyboard
     await driver.quit();
   }
 });
+
+/**
+ * A stand-in OpenAI-compatible server on this machine for "Test connection":
+ * it answers GET /v1/models to the right bearer token only. Local, so the
+ * test needs no network.
+ */
+async function modelsServer(token) {
+  const { createServer } = await import("node:http");
+  const server = createServer((req, res) => {
+    if (req.url !== "/v1/models") {
+      res.writeHead(404).end();
+    } else if (req.headers.authorization !== `Bearer ${token}`) {
+      res.writeHead(401, { "content-type": "application/json" }).end('{"error":"bad token"}');
+    } else {
+      res.writeHead(200, { "content-type": "application/json" }).end('{"object":"list","data":[{"id":"e2e-model"},{"id":"other"}]}');
+    }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { server, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** Type into an input, replacing what it holds. */
+async function typeInto(driver, testid, text) {
+  const input = await driver.findElement(sel(testid));
+  await input.clear();
+  if (text) await input.sendKeys(text);
+  return input;
+}
+
+const SECRET = "sk-e2e-secret-token-9876";
+
+test("settings: threads, remote backend and router threshold persist; library filters survive a restart; variants side by side; checks explained in Chinese", { timeout: generateTimeoutMs * 2 + 300_000 }, async () => {
+  const { server, url } = await modelsServer(SECRET);
+  let driver = await startApp();
+  try {
+    // A product with a photo (self-contained: this test may run alone).
+    if ((await driver.findElements(sel("product-item"))).length === 0) {
+      await driver.findElement(sel("file-input")).sendKeys(photo);
+      await waitFor(driver, "the product", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-item"))).length > 0);
+    }
+    // Library filters combine: no product is without a photo; with one and no listing yet, it shows.
+    await choose(driver, "filter-photo", "without");
+    await waitFor(driver, "no product without a photo", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-no-match"))).length > 0);
+    await choose(driver, "filter-photo", "with");
+    await choose(driver, "filter-status", "-");
+    await waitFor(driver, "the product with a photo and no listing", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-item"))).length > 0);
+    await screenshot(driver, "23-library-filters");
+
+    // Settings: a bad URL is refused next to its field.
+    await driver.findElement(sel("nav-settings")).click();
+    await typeInto(driver, "settings-threads", "1");
+    await typeInto(driver, "settings-remote-url", "ftp://files.example");
+    await typeInto(driver, "settings-remote-model", "e2e-model");
+    await driver.findElement(sel("settings-save")).click();
+    const urlError = await driver.findElement(sel("settings-error-remoteUrl"));
+    await driver.wait(until.elementIsVisible(urlError), UI_TIMEOUT_MS, "no error next to the URL field");
+    assert.match(await urlError.getText(), /http:\/\//);
+    // A good one, with a token, is stored; the token field is emptied and only its end is shown.
+    await typeInto(driver, "settings-remote-url", url);
+    await typeInto(driver, "settings-remote-token", SECRET);
+    await driver.findElement(sel("settings-save")).click();
+    await waitFor(driver, "the saved settings", UI_TIMEOUT_MS, async () => (await textOf(driver, "settings-status")).startsWith("Saved"));
+    assert.equal(await driver.findElement(sel("settings-remote-token")).getAttribute("value"), "");
+    assert.match(await textOf(driver, "settings-token-state"), /…9876/);
+    // Test connection uses the stored token against the local server.
+    await driver.findElement(sel("settings-test")).click();
+    const result = await waitFor(driver, "the connection test", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("settings-test-result")))[0]);
+    assert.equal(await result.getAttribute("data-listed"), "true", await result.getText());
+    await scrollTo(driver, await driver.findElement(sel("settings-generation")));
+    await screenshot(driver, "24-settings-generation");
+
+    // The router threshold is edited on the Models screen, which then shows the remote backend.
+    await driver.findElement(sel("nav-models")).click();
+    await waitFor(driver, "the threshold field", UI_TIMEOUT_MS, async () => (await driver.findElement(sel("router-threshold")).getAttribute("value")) !== "");
+    await typeInto(driver, "router-threshold", "0.35");
+    await driver.findElement(sel("router-save")).click();
+    await waitFor(driver, "the saved threshold", UI_TIMEOUT_MS, async () => (await textOf(driver, "router-status")).includes("0.35"));
+    assert.match(await textOf(driver, "models-backend"), /^e2e-model@http:\/\/127\.0\.0\.1:/);
+  } catch (err) {
+    await screenshot(driver, "failure-settings");
+    throw err;
+  } finally {
+    await driver.quit();
+  }
+
+  driver = await startApp();
+  try {
+    // After a restart: the filters as they were left, the settings as saved, the token nowhere on the page.
+    assert.equal(await driver.findElement(sel("filter-photo")).getAttribute("value"), "with");
+    assert.equal(await driver.findElement(sel("filter-status")).getAttribute("value"), "-");
+    assert.ok((await driver.findElements(sel("product-item"))).length > 0, "the filtered product is not listed after a restart");
+    await driver.findElement(sel("nav-settings")).click();
+    await waitFor(driver, "the stored URL", UI_TIMEOUT_MS, async () => (await driver.findElement(sel("settings-remote-url")).getAttribute("value")) === url);
+    assert.equal(await driver.findElement(sel("settings-threads")).getAttribute("value"), "1");
+    assert.match(await textOf(driver, "settings-threads-hint"), /using 1 of/);
+    assert.match(await textOf(driver, "settings-token-state"), /…9876/);
+    const leaked = await driver.executeScript(
+      "const s = arguments[0]; return document.documentElement.outerHTML.includes(s) || [...document.querySelectorAll('input')].some((i) => i.value.includes(s));",
+      SECRET,
+    );
+    assert.equal(leaked, false, "the API token is on the page");
+    await driver.findElement(sel("nav-models")).click();
+    await waitFor(driver, "the stored threshold", UI_TIMEOUT_MS, async () => (await driver.findElement(sel("router-threshold")).getAttribute("value")) === "0.35");
+    // Back to local models for the variants.
+    await driver.findElement(sel("nav-settings")).click();
+    await typeInto(driver, "settings-remote-url", "");
+    await driver.findElement(sel("settings-save")).click();
+    await waitFor(driver, "local generation", UI_TIMEOUT_MS, async () => (await textOf(driver, "settings-backend-state")).includes("this machine"));
+
+    // Variants side by side; keep the second.
+    await driver.findElement(sel("nav-library")).click();
+    await driver.findElement(sel("filter-clear")).click();
+    const item = await waitFor(driver, "the product", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-item")))[0]);
+    await item.click();
+    await waitFor(driver, "the model list", UI_TIMEOUT_MS, async () => (await driver.findElements(By.css(`[data-testid="model-select"] option[value="${modelId}"]`))).length > 0);
+    await choose(driver, "model-select", modelId);
+    await choose(driver, "variant-count", "2");
+    await driver.findElement(sel("variants-button")).click();
+    await waitFor(driver, "two variants", generateTimeoutMs * 2, async () => {
+      const ready = (await textOf(driver, "generation-status")).startsWith("2 variants ready");
+      return ready && (await driver.findElements(sel("variant"))).length === 2;
+    });
+    const columns = await driver.findElements(sel("variant"));
+    const ids = await Promise.all(columns.map((c) => c.getAttribute("data-draft-id")));
+    for (const c of columns) assert.ok((await c.findElements(sel("listing-title"))).length === 1, "a variant without its title");
+    await scrollTo(driver, columns[0]);
+    await screenshot(driver, "25-variants");
+    await columns[1].findElement(sel("variant-keep")).click();
+    await waitFor(driver, "the kept draft", UI_TIMEOUT_MS, async () => {
+      const d = await driver.findElements(By.css(`[data-testid="draft"][data-draft-id="${ids[1]}"]`));
+      return d.length > 0 && (await driver.findElements(sel("variant"))).length === 0;
+    });
+
+    // The other variant is rejected with a note; the kept one is in the queue. Flag its title, then read the finding in Chinese.
+    await driver.findElement(sel("nav-review")).click();
+    const kept = await waitFor(driver, "the kept draft in the queue", UI_TIMEOUT_MS, async () => (await driver.findElements(By.css(`[data-testid="review-item"][data-draft-id="${ids[1]}"]`)))[0]);
+    assert.equal(await kept.getAttribute("data-status"), "draft");
+    await kept.click();
+    await waitFor(driver, "the draft in the review screen", UI_TIMEOUT_MS, async () => (await textOf(driver, "review-title")) !== "");
+    await driver.findElement(sel("review-edit")).click();
+    const titleInput = await waitFor(driver, "the draft editor", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("review-edit-title")))[0]);
+    await titleInput.clear();
+    await titleInput.sendKeys("The best hoodie, 100% perfect");
+    await driver.findElement(sel("review-edit-save")).click();
+    const finding = await waitFor(driver, "a wording finding", UI_TIMEOUT_MS, async () => (await driver.findElements(By.css('[data-testid="review-detail"] [data-testid="finding"][data-rule="absolute-en"]')))[0]);
+    const english = await finding.findElement(sel("finding-explanation")).getText();
+    assert.match(english, /superlatives/i);
+    const excerpt = await finding.findElement(By.css(".finding-excerpt")).getText();
+    await choose(driver, "ui-language", "zh-CN");
+    const zh = await waitFor(driver, "the finding in Chinese", UI_TIMEOUT_MS, async () => {
+      const f = await driver.findElements(By.css('[data-testid="review-detail"] [data-testid="finding"][data-rule="absolute-en"] [data-testid="finding-explanation"]'));
+      const text = f.length ? await f[0].getText() : "";
+      return /[\u4e00-\u9fff]/.test(text) ? text : null;
+    });
+    log(`zh finding: ${zh}`);
+    assert.doesNotMatch(zh, /superlatives|marketplace rules/i);
+    assert.ok(excerpt && zh.includes(`“${excerpt}”`), `the offending span ${excerpt} is not named in: ${zh}`);
+    await scrollTo(driver, await driver.findElement(By.css('[data-testid="review-detail"] [data-testid="draft-findings"]')));
+    await screenshot(driver, "26-finding-zh");
+    await choose(driver, "ui-language", "en");
+  } catch (err) {
+    await screenshot(driver, "failure-settings-restart");
+    throw err;
+  } finally {
+    await driver.quit();
+    server.close();
+  }
+});

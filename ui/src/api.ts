@@ -15,6 +15,7 @@ import type {
   BatchStarted,
   BulkOutcome,
   Comment,
+  ConnectionReport,
   Draft,
   DraftSummary,
   ExportFormat,
@@ -36,6 +37,8 @@ import type {
   ReviewDetail,
   ReviewsPayload,
   ReviewSummary,
+  SettingsUpdate,
+  SettingsView,
   TryOnInfo,
   VersionDiff,
 } from "./types";
@@ -105,6 +108,11 @@ export const api = {
   modelsOverview: () => call<ModelsOverview>("models_overview"),
   /** Install a model of the manifest; progress on models://event. */
   fetchModel: (id: string) => call<ModelStatus[]>("fetch_model", { id }),
+  getSettings: () => call<SettingsView>("get_settings"),
+  /** Validate and store; rejects with code invalid_setting and details {field, reason}. */
+  saveSettings: (update: SettingsUpdate) => call<SettingsView>("save_settings", { update }),
+  /** GET /v1/models on the server in the form; an empty token uses the stored one. */
+  testRemote: (url: string, model: string, token: string | null) => call<ConnectionReport>("test_remote", { url, model, token }),
   /** Summarise a review file; with a product, stored as its review_summary draft. */
   summarizeReviews: (path: string, productId: number | null, lang: Lang, model: string | null) =>
     call<ReviewSummary>("summarize_reviews", { path, productId, lang, model }),

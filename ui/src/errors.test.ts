@@ -31,3 +31,20 @@ describe("error titles", () => {
     setLocale("en");
   });
 });
+
+describe("error messages in the UI's language", () => {
+  it("words core errors in Chinese with their details, keeping the core's message", async () => {
+    const { errorText } = await import("./errors");
+    const { setLocale } = await import("./i18n");
+    const e = { code: "not_found", message: "product 42 not found", details: null };
+    expect(errorText(e)).toBe("product 42 not found");
+    setLocale("zh-CN");
+    try {
+      expect(errorText(e)).toBe("找不到所请求的记录（product 42 not found）");
+      expect(errorText({ code: "remote_status", message: "http://h/v1/models: HTTP 401", details: { status: 401 } })).toBe("服务器返回 HTTP 401（http://h/v1/models: HTTP 401）");
+      expect(errorText({ code: "brand_new_code", message: "m", details: null })).toBe("出现了问题（m）");
+    } finally {
+      setLocale("en");
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import type { Key } from "./i18n";
+import { getLocale, isKey, t, type Key } from "./i18n";
 import type { IpcError } from "./types";
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -36,6 +36,9 @@ export function isCancelled(err: IpcError): boolean {
 }
 
 const TITLES: Record<string, Key> = {
+  invalid_setting: "error.input",
+  remote_status: "error.remote",
+  remote_unreachable: "error.remote",
   blocked: "error.blocked",
   illegal_transition: "error.illegal",
   forbidden: "error.forbidden",
@@ -65,4 +68,28 @@ const TITLES: Record<string, Key> = {
  */
 export function errorTitle(code: string): Key {
   return Object.prototype.hasOwnProperty.call(TITLES, code) ? (TITLES[code] as Key) : "error.generic";
+}
+
+/** What the details carry that a sentence can name (a field, an HTTP status, a URL). */
+function detailVars(details: unknown): Record<string, string> {
+  const vars: Record<string, string> = {};
+  if (isRecord(details)) {
+    for (const k of ["field", "reason", "status", "url"]) {
+      const v = details[k];
+      if (typeof v === "string" || typeof v === "number") vars[k] = String(v);
+    }
+  }
+  return vars;
+}
+
+/**
+ * The error's sentence in the UI's language. In English it is the core's
+ * message; in Chinese a sentence for its code with the details filled in,
+ * the core's message (paths, names, the offending value) kept after it.
+ */
+export function errorText(e: IpcError): string {
+  if (getLocale() === "en") return e.message;
+  const key = `errmsg.${e.code}`;
+  const sentence = isKey(key) ? t(key, { message: e.message, ...detailVars(e.details) }) : t("errmsg.generic");
+  return e.message ? `${sentence}（${e.message}）` : sentence;
 }

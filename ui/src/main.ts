@@ -1,7 +1,7 @@
 import "./styles.css";
 import { api } from "./api";
 import { append, el, replaceChildren, setAttr } from "./dom";
-import { errorTitle, isCancelled, toIpcError } from "./errors";
+import { errorText, errorTitle, isCancelled, toIpcError } from "./errors";
 import { FactsPanel } from "./factsPanel";
 import { applyTranslations, initLocale, isLocale, type Key, type Locale, onLocaleChange, setAttrText, setLocale, setText, t } from "./i18n";
 import { Nav } from "./nav";
@@ -13,9 +13,11 @@ import { ReviewScreen } from "./screens/review";
 import { languageOptions, SettingsScreen } from "./screens/settings";
 import { TryOnScreen } from "./screens/tryon";
 import { applyTheme, loadTheme } from "./theme";
-import { matchesProduct, renderDraft, renderDraftItem, renderModelOptions, renderProductItem } from "./render";
+import { categoryOptions, isFiltered, loadFilter, matchesFilter, photoOptions, saveFilter, statusOptions, type PhotoFilter } from "./libraryFilter";
+import { renderDraft, renderDraftItem, renderModelOptions, renderProductItem } from "./render";
 import { StreamView } from "./stream";
-import type { Draft, IngestOutcome, IpcError, Lang, Marketplace, ModelStatus, ProductDetail, ProductSummary } from "./types";
+import { discardNote, renderVariants, toDiscard, VARIANT_COUNTS } from "./variants";
+import type { Draft, IngestOutcome, IpcError, Lang, Marketplace, ModelStatus, ProductDetail, ProductSummary, SettingsView } from "./types";
 
 const ACCEPT = "image/jpeg,image/png,image/webp";
 
@@ -73,7 +75,54 @@ const productSearch = setAttrText(
   "aria-label",
   "library.search",
 );
-productSearch.addEventListener("input", () => renderProducts());
+const filter = loadFilter();
+productSearch.value = filter.query;
+const categoryFilter = el("select", { testid: "filter-category", attrs: { id: "filter-category" } });
+const statusFilter = el("select", { testid: "filter-status", attrs: { id: "filter-status" } });
+const photoFilter = el("select", { testid: "filter-photo", attrs: { id: "filter-photo" } });
+const clearFilters = setText(el("button", { class: "ghost small", testid: "filter-clear", attrs: { type: "button" } }), "library.filter.clear");
+/** Fill the filter selects in the current language, keeping the choices. */
+function fillFilterOptions(): void {
+  replaceChildren(categoryFilter, ...categoryOptions(state.products, filter.category));
+  categoryFilter.value = filter.category;
+  replaceChildren(statusFilter, ...statusOptions());
+  statusFilter.value = filter.status;
+  replaceChildren(photoFilter, ...photoOptions());
+  photoFilter.value = filter.photo;
+  clearFilters.hidden = !isFiltered(filter);
+}
+function filterChanged(): void {
+  filter.query = productSearch.value;
+  filter.category = categoryFilter.value;
+  filter.status = statusFilter.value;
+  filter.photo = photoFilter.value as PhotoFilter;
+  saveFilter(filter);
+  renderProducts();
+}
+productSearch.addEventListener("input", filterChanged);
+for (const s of [categoryFilter, statusFilter, photoFilter]) s.addEventListener("change", filterChanged);
+clearFilters.addEventListener("click", () => {
+  filter.category = "";
+  filter.status = "";
+  filter.photo = "";
+  saveFilter(filter);
+  renderProducts();
+});
+const filters = setAttrText(
+  el(
+    "div",
+    { class: "library-filters", testid: "library-filters", attrs: { role: "group" } },
+    filterField("library.filter.category", categoryFilter),
+    filterField("library.filter.status", statusFilter),
+    filterField("library.filter.photo", photoFilter),
+    clearFilters,
+  ),
+  "aria-label",
+  "library.filter.label",
+);
+function filterField(label: Key, control: HTMLSelectElement): HTMLElement {
+  return el("div", { class: "field compact" }, setText(el("label", { attrs: { for: control.id } }), label), control);
+}
 const productList = setAttrText(el("ul", { class: "product-list", testid: "product-list" }), "aria-label", "library.products");
 const sidebar = el(
   "aside",
@@ -81,6 +130,7 @@ const sidebar = el(
   dropZone,
   setText(el("h2", { attrs: { id: "products-heading" } }), "library.products"),
   productSearch,
+  filters,
   productList,
 );
 
@@ -113,6 +163,12 @@ const scriptMinutes = el("input", {
   attrs: { id: "script-minutes", type: "number", min: 0.25, max: 10, step: 0.25, value: 1, inputmode: "decimal" },
 });
 const scriptButton = setText(el("button", { class: "secondary", testid: "script-button", attrs: { type: "button" } }), "script.button");
+const variantCount = el(
+  "select",
+  { testid: "variant-count", attrs: { id: "variant-count" } },
+  ...VARIANT_COUNTS.map((n) => el("option", { attrs: { value: n } }, String(n))),
+);
+const variantsButton = setText(el("button", { class: "secondary", testid: "variants-button", attrs: { type: "button" } }), "variants.button");
 const cancelButton = setText(el("button", { class: "ghost", testid: "cancel-button", attrs: { type: "button", hidden: true } }), "generate.cancel");
 const controls = setAttrText(
   el(
@@ -122,7 +178,8 @@ const controls = setAttrText(
     field("generate.marketplace", marketSelect),
     field("generate.model", modelSelect),
     field("script.minutes", scriptMinutes),
-    el("div", { class: "actions" }, generateButton, scriptButton, cancelButton),
+    field("variants.count", variantCount),
+    el("div", { class: "actions" }, generateButton, variantsButton, scriptButton, cancelButton),
   ),
   "aria-label",
   "generate.form",
@@ -132,6 +189,9 @@ const generationStatus = el("p", { class: "status", testid: "generation-status",
 const streamOutput = setAttrText(el("pre", { class: "stream", testid: "stream-output", attrs: { tabindex: 0 } }), "aria-label", "generate.output");
 const stream = new StreamView(streamOutput);
 const draftSlot = el("div", { class: "draft-slot", testid: "draft-view", attrs: { "aria-live": "polite" } });
+const variantsSlot = el("div", { class: "variants-slot", testid: "variants-slot" });
+/** The variants on show (their product's), until one is kept. */
+let variants: { productId: number; drafts: Draft[] } | null = null;
 const draftList = setAttrText(el("ul", { class: "draft-list", testid: "draft-list" }), "aria-label", "product.savedDrafts");
 
 const productView = el(
@@ -146,6 +206,7 @@ const productView = el(
   controls,
   generationStatus,
   streamOutput,
+  variantsSlot,
   draftSlot,
   setText(el("h3", {}), "product.savedDrafts"),
   draftList,
@@ -179,7 +240,7 @@ const reviews = new ReviewsScreen(api, (err) => showError(err), (productId) => {
   if (state.product?.id === productId) void openProduct(productId);
 });
 const tryon = new TryOnScreen(api, (err) => showError(err), () => state.product?.id ?? null);
-const settings = new SettingsScreen(api, (err) => showError(err), (value) => changeLocale(value));
+const settings = new SettingsScreen(api, (err) => showError(err), (value) => changeLocale(value), (v) => setBackend(v));
 const uiLanguage = el("select", { testid: "ui-language", attrs: { id: "ui-language" } }, ...languageOptions());
 uiLanguage.value = document.documentElement.lang;
 uiLanguage.addEventListener("change", () => changeLocale(uiLanguage.value));
@@ -203,6 +264,7 @@ function changeLocale(value: string): void {
 
 onLocaleChange((locale: Locale) => {
   uiLanguage.value = locale;
+  if (lastError && !errorBanner.hidden) errorMessage.textContent = errorText(lastError);
   review.relabel();
   exporter.relabel();
   settings.relabel();
@@ -215,10 +277,8 @@ onLocaleChange((locale: Locale) => {
   renderProducts();
   renderDraftList();
   if (state.draftId !== null && state.generating === null && !productView.hidden) void showDraft(state.draftId);
-  const chosenModel = modelSelect.value;
-  replaceChildren(modelSelect, ...renderModelOptions(state.models).options);
-  if (chosenModel) modelSelect.value = chosenModel;
-  updateControls();
+  showVariants(state.generating !== null);
+  fillModelSelect();
 });
 
 append(
@@ -263,12 +323,17 @@ function showError(err: unknown): void {
   const e: IpcError = toIpcError(err);
   console.error(`[${e.code}] ${e.message}`, e.details);
   setText(errorTitleLine, errorTitle(e.code));
-  errorMessage.textContent = e.message;
+  errorMessage.textContent = errorText(e);
   errorCode.textContent = `(${e.code})`;
   errorBanner.hidden = false;
+  lastError = e;
 }
 
+/** The error on show, re-worded when the language changes. */
+let lastError: IpcError | null = null;
+
 function clearError(): void {
+  lastError = null;
   errorBanner.hidden = true;
   setText(errorTitleLine, null);
   errorMessage.textContent = "";
@@ -281,14 +346,19 @@ errorDismiss.addEventListener("click", clearError);
 
 function renderProducts(): void {
   const selected = state.product?.id ?? null;
+  fillFilterOptions();
   replaceChildren(productList);
   if (state.products.length === 0) {
     productList.appendChild(el("li", { class: "empty" }, t("library.noProducts")));
     return;
   }
-  const shown = state.products.filter((p) => matchesProduct(p, productSearch.value));
+  const shown = state.products.filter((p) => matchesFilter(p, filter));
+  productList.dataset.shown = String(shown.length);
   if (shown.length === 0) {
-    productList.appendChild(el("li", { class: "empty", testid: "product-no-match" }, t("library.noMatch", { q: productSearch.value.trim() })));
+    const q = filter.query.trim();
+    productList.appendChild(
+      el("li", { class: "empty", testid: "product-no-match" }, q ? t("library.noMatch", { q }) : t("library.filter.noMatch")),
+    );
     return;
   }
   for (const p of shown) {
@@ -330,6 +400,7 @@ async function openProduct(id: number, draftId?: number): Promise<void> {
       stream.clear();
       setText(generationStatus, null);
     }
+    showVariants();
     renderProducts();
     const drafts = sortedDrafts(product);
     const show = draftId ?? (switched ? drafts[0]?.id : state.draftId ?? drafts[0]?.id);
@@ -421,19 +492,41 @@ fileInput.addEventListener("change", () => {
 
 // ---------------------------------------------------------------- models and generation
 
+/** `model@server` when generations go to a remote server (Settings), else null. */
+let remoteBackend: string | null = null;
+
+function setBackend(v: SettingsView): void {
+  remoteBackend = v.remoteUrl && v.remoteModel ? `${v.remoteModel}@${v.remoteUrl}` : null;
+  fillModelSelect();
+}
+
+/** The installed models, or the one remote model when a server is set (no local pin then). */
+function fillModelSelect(): void {
+  if (remoteBackend !== null) {
+    replaceChildren(modelSelect, el("option", { attrs: { value: "" } }, t("generate.remoteModel", { backend: remoteBackend })));
+    modelSelect.value = "";
+  } else {
+    const chosen = modelSelect.value;
+    const { options, selected } = renderModelOptions(state.models);
+    replaceChildren(modelSelect, ...options);
+    if (chosen && state.models.some((m) => m.installed && m.id === chosen)) modelSelect.value = chosen;
+    else if (selected) modelSelect.value = selected;
+  }
+  updateControls();
+}
+
 async function refreshModels(): Promise<void> {
   state.models = await api.listModels();
-  const { options, selected } = renderModelOptions(state.models);
-  replaceChildren(modelSelect, ...options);
-  if (selected) modelSelect.value = selected;
-  updateControls();
+  fillModelSelect();
 }
 
 function updateControls(): void {
   const running = state.generating !== null;
-  const hasModel = modelSelect.value !== "";
+  const hasModel = modelSelect.value !== "" || remoteBackend !== null;
   generateButton.disabled = running || state.busy || !state.product || !hasModel;
   scriptButton.disabled = generateButton.disabled;
+  variantsButton.disabled = generateButton.disabled;
+  variantCount.disabled = running;
   scriptMinutes.disabled = running;
   cancelButton.hidden = !running;
   modelSelect.disabled = running;
@@ -455,6 +548,74 @@ cancelButton.addEventListener("click", () => {
 });
 
 scriptButton.addEventListener("click", () => void generate("script"));
+variantsButton.addEventListener("click", () => void generateVariants(Number(variantCount.value) || 2));
+
+function showVariants(busy = false): void {
+  if (!variants || variants.productId !== state.product?.id) {
+    replaceChildren(variantsSlot);
+    return;
+  }
+  replaceChildren(variantsSlot, renderVariants(variants.drafts, (id) => void keepVariant(id), busy));
+}
+
+/** Generate `n` listings one after the other (one model, one slot per product), each with its own seed. */
+async function generateVariants(n: number): Promise<void> {
+  const product = state.product;
+  if (!product || state.generating !== null) return;
+  clearError();
+  state.generating = product.id;
+  updateControls();
+  replaceChildren(draftSlot);
+  const run: { productId: number; drafts: Draft[] } = { productId: product.id, drafts: [] };
+  variants = run;
+  showVariants();
+  const lang = langSelect.value as Lang;
+  const marketplace = marketSelect.value as Marketplace;
+  const model = modelSelect.value || null;
+  try {
+    for (let i = 1; i <= n; i++) {
+      stream.clear();
+      setText(generationStatus, "variants.running", { i, n });
+      const draft = await api.generateListing(product.id, lang, marketplace, model);
+      stream.flush();
+      run.drafts.push(draft);
+      showVariants(true);
+    }
+    stream.clear();
+    setText(generationStatus, "variants.ready", { n });
+  } catch (err) {
+    const e = toIpcError(err);
+    stream.flush();
+    if (isCancelled(e)) setText(generationStatus, "generate.cancelled");
+    else {
+      setText(generationStatus, "generate.failed");
+      showError(e);
+    }
+  } finally {
+    state.generating = null;
+    updateControls();
+    showVariants();
+    await refreshProducts().catch(showError);
+  }
+}
+
+/** Keep one variant as the draft; the others are rejected with a note naming it. */
+async function keepVariant(keptId: number): Promise<void> {
+  const v = variants;
+  if (!v) return;
+  showVariants(true);
+  const others = toDiscard(v.drafts, keptId);
+  try {
+    for (const id of others) await api.reviewAction(id, "reject", discardNote(keptId), null);
+    setText(generationStatus, "variants.kept", { id: keptId, n: others.length });
+  } catch (err) {
+    showError(err);
+  }
+  variants = null;
+  replaceChildren(variantsSlot);
+  await refreshProducts().catch(showError);
+  await openProduct(v.productId, keptId);
+}
 
 /** Minutes of the script from the field: 0.25 to 10, else the core's default. */
 function minutesValue(): number | null {
@@ -470,6 +631,8 @@ async function generate(kind: "listing" | "script" = "listing"): Promise<void> {
   updateControls();
   stream.clear();
   replaceChildren(draftSlot);
+  variants = null;
+  showVariants();
   setText(generationStatus, "generate.starting");
   const lang = langSelect.value as Lang;
   const marketplace = marketSelect.value as Marketplace;
@@ -546,6 +709,7 @@ async function start(): Promise<void> {
     api.onReviewsEvent((p) => reviews.onEvent(p)),
     refreshModels(),
     refreshProducts(),
+    api.getSettings().then(setBackend, showError),
   ]);
   nav.start();
   // Wall-clock time the page became usable: the e2e's measurement of cold

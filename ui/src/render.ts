@@ -3,7 +3,8 @@
 
 import { el } from "./dom";
 import { highlightPieces } from "./highlight";
-import { plural, t } from "./i18n";
+import { explainFinding, fieldLabel, suggestFix } from "./checkText";
+import { getLocale, plural, t } from "./i18n";
 import type { Draft, DraftSummary, Fact, FactOptions, Finding, Listing, ModelStatus, ProductSummary, Script, ScriptSegment } from "./types";
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
@@ -256,7 +257,7 @@ export function markedText(text: string, field: string, findings: readonly Findi
       {
         class: `flag flag-${severity}`,
         testid: "flagged-span",
-        attrs: { "data-field": field, "data-rule": p.findings.map((f) => f.rule).join(" "), title: p.findings.map((f) => f.explanation).join("\n") },
+        attrs: { "data-field": field, "data-rule": p.findings.map((f) => f.rule).join(" "), title: p.findings.map((f) => explainFinding(f)).join("\n") },
       },
       p.text,
     );
@@ -375,12 +376,17 @@ export function renderFindings(findings: Finding[]): HTMLElement {
       { class: `finding finding-${f.severity}`, testid: "finding", attrs: { "data-severity": f.severity, "data-rule": f.rule } },
       el("span", { class: "finding-severity" }, f.severity === "blocking" ? t("findings.blockingTag") : t("findings.warningTag")),
       " ",
-      el("span", { class: "finding-field" }, f.field),
+      el("span", { class: "finding-field" }, fieldLabel(f.field)),
       ": ",
-      f.explanation,
     );
-    if (f.excerpt) item.append(" ", el("q", { class: "finding-excerpt" }, f.excerpt));
-    if (f.suggestion) item.append(" ", el("span", { class: "finding-fix" }, t("findings.fix", { text: f.suggestion })));
+    const explained = explainFinding(f);
+    item.append(el("span", { class: "finding-explanation", testid: "finding-explanation" }, explained));
+    // The core's English wording stays at hand for reports and support.
+    if (getLocale() !== "en") item.setAttribute("title", f.suggestion ? `${f.explanation} (${f.suggestion})` : f.explanation);
+    // A translated sentence that already quotes the span does not repeat it.
+    if (f.excerpt && !explained.includes(`“${f.excerpt}”`)) item.append(" ", el("q", { class: "finding-excerpt" }, f.excerpt));
+    const fix = suggestFix(f);
+    if (fix) item.append(" ", el("span", { class: "finding-fix" }, t("findings.fix", { text: fix })));
     list.appendChild(item);
   }
   return el(

@@ -48,6 +48,10 @@ export interface ProductSummary {
   photo_count: number;
   draft_count: number;
   thumbnail_path: string | null;
+  /** The category key it is filed under (user's over the machine's), if any. */
+  category?: string | null;
+  /** Review state of its newest listing that was not rejected, if it has listings. */
+  review_status?: string | null;
 }
 
 export interface DraftSummary {
@@ -546,4 +550,38 @@ export interface TryOnInfo {
   sizes: string[];
   adapter: string;
   software: boolean;
+}
+
+/** src-tauri settings_cmds::SettingsView: never holds the token itself. */
+export interface SettingsView {
+  threads: number | null;
+  threadsNow: number;
+  cores: number;
+  remoteUrl: string | null;
+  remoteModel: string | null;
+  tokenSet: boolean;
+  tokenHint: string | null;
+  tokenFromEnv: boolean;
+  routerThreshold: number;
+  settingsFile: string;
+}
+
+/** src-tauri settings_cmds::SettingsUpdate: absent fields stay as they are. */
+export interface SettingsUpdate {
+  /** 0: every core. */
+  threads?: number;
+  /** "": local models. */
+  remoteUrl?: string;
+  remoteModel?: string;
+  /** A new token; "" keeps the stored one. */
+  remoteToken?: string;
+  clearToken?: boolean;
+  routerThreshold?: number;
+}
+
+/** src-tauri settings_cmds::ConnectionReport */
+export interface ConnectionReport {
+  models: string[];
+  modelListed: boolean;
+  ms: number;
 }

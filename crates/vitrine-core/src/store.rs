@@ -315,7 +315,13 @@ impl Store {
                     (SELECT COUNT(*) FROM photos ph WHERE ph.product_id = p.id) AS photo_count,
                     (SELECT COUNT(*) FROM drafts d WHERE d.product_id = p.id) AS draft_count,
                     (SELECT ph.thumbnail_path FROM photos ph WHERE ph.product_id = p.id
-                      ORDER BY ph.id LIMIT 1) AS thumbnail_path
+                      ORDER BY ph.id LIMIT 1) AS thumbnail_path,
+                    (SELECT f.value FROM facts f WHERE f.product_id = p.id AND f.key = 'category'
+                      ORDER BY CASE WHEN f.source = 'user' THEN 0 ELSE 1 END,
+                               f.confidence DESC, f.id DESC LIMIT 1) AS category,
+                    (SELECT d.status FROM drafts d WHERE d.product_id = p.id AND d.kind = 'listing'
+                      ORDER BY CASE WHEN d.status = 'rejected' THEN 1 ELSE 0 END, d.id DESC
+                      LIMIT 1) AS review_status
                FROM products p
               ORDER BY p.created_at DESC, p.id DESC",
         )
@@ -330,6 +336,8 @@ impl Store {
                     photo_count: r.try_get("photo_count")?,
                     draft_count: r.try_get("draft_count")?,
                     thumbnail_path: r.try_get("thumbnail_path")?,
+                    category: r.try_get("category")?,
+                    review_status: r.try_get("review_status")?,
                 })
             })
             .collect()

@@ -120,6 +120,15 @@ pub struct ProductSummary {
     pub draft_count: i64,
     /// Thumbnail of the first photo, if any.
     pub thumbnail_path: Option<String>,
+    /// The category key the product is filed under: the user's if they set
+    /// one, else the most confident machine guess (for library filters).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Review status of the product's newest listing draft that was not
+    /// rejected (a rejected variant is not where the product stands), else
+    /// of its newest; `None` without listings.
+    #[serde(default)]
+    pub review_status: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -414,6 +414,77 @@ async fn products_are_listed_newest_first(db: &TestDb) {
     assert_eq!(ids, [second, first]);
 }
 
+/// The library's filters read a product's category (the user's over the
+/// machine's, else the most confident guess) and its newest listing's status.
+async fn products_carry_their_category_and_review_status(db: &TestDb) {
+    let store = db.open().await;
+    let product = new_product(&store, "Hoodie").await;
+    let listed = |store: Store| async move { store.products().await.unwrap().remove(0) };
+    let p = listed(store.clone()).await;
+    assert_eq!((p.category, p.review_status), (None, None));
+    for (value, source, confidence) in [
+        ("apparel.tops.hoodies", FactSource::Classifier, 0.6),
+        ("apparel.tops.tshirts", FactSource::Classifier, 0.3),
+    ] {
+        store
+            .add_fact(&NewFact {
+                product_id: product,
+                key: "category".into(),
+                value: value.into(),
+                label_en: value.into(),
+                label_zh: value.into(),
+                source,
+                confidence,
+                data: serde_json::json!({}),
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        listed(store.clone()).await.category.as_deref(),
+        Some("apparel.tops.hoodies")
+    );
+    store
+        .add_fact(&NewFact {
+            product_id: product,
+            key: "category".into(),
+            value: "food_drink".into(),
+            label_en: "Food".into(),
+            label_zh: "食品".into(),
+            source: FactSource::User,
+            confidence: 0.2,
+            data: serde_json::json!({}),
+        })
+        .await
+        .unwrap();
+    store
+        .create_draft(
+            product,
+            "script",
+            "en",
+            "generic",
+            &listing("S"),
+            &provenance(),
+        )
+        .await
+        .unwrap();
+    let p = listed(store.clone()).await;
+    assert_eq!(p.category.as_deref(), Some("food_drink"));
+    assert_eq!(p.review_status, None, "a script is not a listing");
+    store
+        .create_draft(
+            product,
+            "listing",
+            "en",
+            "generic",
+            &listing("L"),
+            &provenance(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed(store).await.review_status.as_deref(), Some("draft"));
+}
+
 async fn concurrent_edits_get_distinct_versions(db: &TestDb) {
     let store = db.open().await;
     let product = new_product(&store, "Hoodie").await;
@@ -808,6 +879,7 @@ on_both_backends!(
     drafts_are_versioned,
     missing_rows_are_not_found,
     products_are_listed_newest_first,
+    products_carry_their_category_and_review_status,
     concurrent_edits_get_distinct_versions,
     generation_cache_round_trip_and_stats,
     provenance_written_before_the_router_still_reads,

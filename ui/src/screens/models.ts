@@ -1,15 +1,23 @@
 // The Models screen: every model of the manifest, installed or missing,
 // with a Fetch button and its progress for the missing ones; the device
 // generation runs on, the backend, the model in memory and the router's
-// threshold. A fetch goes on while other screens are shown.
+// threshold, which can be changed here (stored in the app's settings and
+// used from the next generation). A fetch goes on while other screens are shown.
 
 import type { api as Api } from "../api";
 import { el, replaceChildren } from "../dom";
+import { toIpcError } from "../errors";
 import { setText, t, type Key } from "../i18n";
 import { formatBytes } from "../render";
 import type { FetchPayload, ModelStatus, ModelsOverview } from "../types";
 
-type Backend = Pick<typeof Api, "modelsOverview" | "fetchModel">;
+type Backend = Pick<typeof Api, "modelsOverview" | "fetchModel" | "saveSettings">;
+
+/** The threshold typed in, or null when it is not a number between 0 and 1. */
+export function parseThreshold(raw: string): number | null {
+  const v = Number(raw.trim().replace(",", "."));
+  return raw.trim() !== "" && Number.isFinite(v) && v >= 0 && v <= 1 ? v : null;
+}
 
 /** Where a fetch stands, for its row. */
 export interface FetchState {
@@ -95,6 +103,13 @@ export class ModelsScreen {
   private readonly body = el("tbody", { testid: "models-body" });
   private overview: ModelsOverview | null = null;
   private readonly fetches = new Map<string, FetchState>();
+  private readonly threshold = el("input", {
+    testid: "router-threshold",
+    attrs: { id: "router-threshold", type: "number", min: 0, max: 1, step: 0.05, inputmode: "decimal", "aria-describedby": "router-threshold-error" },
+  });
+  private readonly thresholdSave = setText(el("button", { class: "small", testid: "router-save", attrs: { type: "submit" } }), "models.routerSave");
+  private readonly thresholdError = el("p", { class: "field-error", testid: "router-error", attrs: { id: "router-threshold-error", role: "alert", hidden: true } });
+  private readonly thresholdStatus = el("span", { class: "status", testid: "router-status", attrs: { role: "status" } });
 
   constructor(
     private readonly backend: Backend,
@@ -115,12 +130,23 @@ export class ModelsScreen {
       const b = (ev.target as Element | null)?.closest<HTMLButtonElement>("button[data-id]");
       if (b?.dataset.id) void this.fetch(b.dataset.id);
     });
+    const routerForm = el(
+      "form",
+      { class: "router-form", testid: "router-form" },
+      el("div", { class: "field" }, setText(el("label", { attrs: { for: "router-threshold" } }), "models.routerThreshold"), this.threshold, this.thresholdError),
+      el("div", { class: "actions" }, this.thresholdSave, this.thresholdStatus),
+    );
+    routerForm.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      void this.saveThreshold();
+    });
     this.view = el(
       "section",
       { class: "screen models-screen", testid: "models-screen", attrs: { id: "screen-models", "aria-labelledby": "models-heading", hidden: true } },
       setText(el("h2", { attrs: { id: "models-heading" } }), "models.title"),
       setText(el("p", { class: "hint" }), "models.intro"),
       this.info,
+      routerForm,
       el("table", { class: "models-table", testid: "models-table" }, head, this.body),
       setText(el("p", { class: "hint" }), "models.routerHint"),
     );
@@ -133,11 +159,39 @@ export class ModelsScreen {
   async refresh(): Promise<void> {
     try {
       this.overview = await this.backend.modelsOverview();
+      this.threshold.value = String(this.overview.routerThreshold);
       for (const id of this.overview.fetching) if (!this.fetches.has(id)) this.fetches.set(id, { phase: "starting", done: 0, total: 0 });
       this.render();
     } catch (err) {
       this.onError(err);
     }
+  }
+
+  async saveThreshold(): Promise<void> {
+    this.thresholdError.hidden = true;
+    this.threshold.setAttribute("aria-invalid", "false");
+    setText(this.thresholdStatus, null);
+    const value = parseThreshold(this.threshold.value);
+    if (value === null) {
+      this.showThresholdError(t("settings.invalid.threshold_range"));
+      return;
+    }
+    try {
+      const v = await this.backend.saveSettings({ routerThreshold: value });
+      if (this.overview) this.overview.routerThreshold = v.routerThreshold;
+      this.render();
+      setText(this.thresholdStatus, "models.routerSaved", { threshold: v.routerThreshold.toFixed(2) });
+    } catch (err) {
+      const e = toIpcError(err);
+      if (e.code === "invalid_setting") this.showThresholdError(t("settings.invalid.threshold_range"));
+      else this.onError(e);
+    }
+  }
+
+  private showThresholdError(text: string): void {
+    this.thresholdError.hidden = false;
+    this.thresholdError.textContent = text;
+    this.threshold.setAttribute("aria-invalid", "true");
   }
 
   onFetchEvent(ev: FetchPayload): void {

@@ -1,13 +1,15 @@
 // Settings: the interface language and the theme (both remembered on this
-// machine), and where Vitrine keeps its data, shown read-only.
+// machine), generation (threads, the remote backend; see
+// generationSettings.ts) and where Vitrine keeps its data, shown read-only.
 
 import type { api as Api } from "../api";
 import { el, replaceChildren } from "../dom";
 import { getLocale, setText, t, type Key } from "../i18n";
 import { loadTheme, saveTheme, THEMES, type Theme } from "../theme";
-import type { AppInfo } from "../types";
+import type { AppInfo, SettingsView } from "../types";
+import { GenerationSettings } from "./generationSettings";
 
-type Backend = Pick<typeof Api, "appInfo">;
+type Backend = Pick<typeof Api, "appInfo" | "getSettings" | "saveSettings" | "testRemote">;
 
 export function languageOptions(): HTMLOptionElement[] {
   return [
@@ -36,12 +38,15 @@ export class SettingsScreen {
   private readonly theme = el("select", { testid: "settings-theme", attrs: { id: "settings-theme" } });
   private readonly info = el("div", { class: "info-slot" });
   private loaded: AppInfo | null = null;
+  readonly generation: GenerationSettings;
 
   constructor(
     private readonly backend: Backend,
     private readonly onError: (err: unknown) => void,
     onLanguage: (value: string) => void,
+    onSaved: (v: SettingsView) => void = () => {},
   ) {
+    this.generation = new GenerationSettings(backend, onError, onSaved);
     this.fillThemes();
     this.theme.value = loadTheme();
     this.theme.addEventListener("change", () => saveTheme(this.theme.value as Theme));
@@ -58,6 +63,7 @@ export class SettingsScreen {
         this.language,
       ),
       el("div", { class: "field" }, setText(el("label", { attrs: { for: "settings-theme" } }), "settings.theme"), this.theme),
+      this.generation.view,
       this.info,
       setText(el("p", { class: "hint" }), "settings.dataHint"),
     );
@@ -73,9 +79,11 @@ export class SettingsScreen {
     this.fillThemes();
     this.language.value = getLocale();
     if (this.loaded) replaceChildren(this.info, renderInfo(this.loaded));
+    this.generation.relabel();
   }
 
   async refresh(): Promise<void> {
+    void this.generation.refresh();
     try {
       this.loaded = await this.backend.appInfo();
       replaceChildren(this.info, renderInfo(this.loaded));
