@@ -84,7 +84,8 @@ struct Globals {
 pub struct Renderer {
     device: wgpu::Device,
     queue: wgpu::Queue,
-    pipeline: wgpu::RenderPipeline,
+    /// Blended over what is drawn: the floor shadow.
+    translucent: wgpu::RenderPipeline,
     culled: wgpu::RenderPipeline,
     /// Only faces seen from behind: the insides of a garment.
     inside: wgpu::RenderPipeline,
@@ -280,7 +281,7 @@ impl Renderer {
             immediate_size: 0,
         });
         let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x2, 3 => Float32, 4 => Float32];
-        let make_pipeline = |cull_mode| {
+        let make_pipeline = |cull_mode, blend| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some("tryon"),
                 layout: Some(&pipeline_layout),
@@ -315,7 +316,7 @@ impl Renderer {
                     compilation_options: Default::default(),
                     targets: &[Some(wgpu::ColorTargetState {
                         format: COLOR_FORMAT,
-                        blend: Some(wgpu::BlendState::ALPHA_BLENDING),
+                        blend,
                         write_mask: wgpu::ColorWrites::ALL,
                     })],
                 }),
@@ -325,9 +326,14 @@ impl Renderer {
         };
         // Garments are open surfaces seen from both sides; the mannequin is
         // closed, so its back faces can go (on a CPU rasteriser they cost).
-        let pipeline = make_pipeline(None);
-        let culled = make_pipeline(Some(wgpu::Face::Back));
-        let inside = make_pipeline(Some(wgpu::Face::Front));
+        // Only the shadow is translucent. Cloth and skin are opaque (alpha
+        // 1, so blending them gave exactly the source colour), and without
+        // blending a CPU rasteriser need not read and sRGB-decode every
+        // covered sample before writing it.
+        let blended = Some(wgpu::BlendState::ALPHA_BLENDING);
+        let translucent = make_pipeline(None, blended);
+        let culled = make_pipeline(Some(wgpu::Face::Back), None);
+        let inside = make_pipeline(Some(wgpu::Face::Front), None);
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("photo"),
             mag_filter: wgpu::FilterMode::Linear,
@@ -339,7 +345,7 @@ impl Renderer {
         Ok(Renderer {
             device,
             queue,
-            pipeline,
+            translucent,
             culled,
             inside,
             layout,
@@ -623,7 +629,7 @@ impl Renderer {
             pass.draw_indexed(scene.skin.clone(), 0, 0..1);
             pass.set_pipeline(&self.inside);
             pass.draw_indexed(scene.garment.clone(), 0, 0..1);
-            pass.set_pipeline(&self.pipeline);
+            pass.set_pipeline(&self.translucent);
             pass.draw_indexed(scene.shadow.clone(), 0, 0..1);
         }
         let size = wgpu::Extent3d {
