@@ -12,8 +12,8 @@ use tauri::ipc::Response;
 use tauri::State;
 use vitrine_core::{Fact, FactSource, Photo};
 use vitrine_render::{
-    decode_photo, dominant_colour, Camera, Garment, Prepared, Region, RenderError, Renderer, TryOn,
-    View, SIZES,
+    decode_photo, dominant_colour, Camera, Garment, Prepared, Quality, Region, RenderError,
+    Renderer, TryOn, View, SIZES,
 };
 
 use crate::error::IpcError;
@@ -254,6 +254,7 @@ pub async fn tryon_frame(
     elevation: f32,
     zoom: f32,
     px: u32,
+    moving: Option<bool>,
 ) -> CmdResult<Response> {
     if !FRAME_PX.contains(&px) {
         return Err(IpcError::bad_request(format!(
@@ -268,11 +269,20 @@ pub async fn tryon_frame(
         let scene = state.scene()?;
         let started = std::time::Instant::now();
         let view = camera(&scene, azimuth, elevation, zoom);
-        let region = scene.prepared.region_from(&renderer, &view, px)?;
+        // While the view turns the panel asks for unantialiased frames
+        // (a fraction of the CPU on a software rasteriser), then for one
+        // final frame where it stops.
+        let quality = if moving.unwrap_or(false) {
+            Quality::Moving
+        } else {
+            Quality::Final
+        };
+        let region = scene.prepared.region_as(&renderer, &view, px, quality)?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::debug!(
             px,
             ms,
+            ?quality,
             w = region.image.width(),
             h = region.image.height(),
             "try-on frame"
