@@ -140,7 +140,7 @@ impl TryOnState {
         if let Some(r) = slot.as_ref() {
             return Ok(r.clone());
         }
-        let r = Arc::new(Renderer::new_headless()?);
+        let r = Arc::new(create_renderer()?);
         tracing::info!(
             adapter = r.adapter_name(),
             software = r.is_software(),
@@ -156,6 +156,42 @@ impl TryOnState {
         })
     }
 }
+
+/// How much lower than the app's other threads the renderer's run (nice).
+#[cfg(target_os = "linux")]
+const RENDER_NICE: libc::c_int = 5;
+
+/// Creates the renderer on its own thread at a lower priority. A software
+/// adapter (llvmpipe) spawns its rasteriser and queue threads there and
+/// they inherit it, so a panel turning flat out yields the CPU to the
+/// page and the app's main thread, which deliver and paint the frames,
+/// instead of starving them (WebKitWebDriver has dropped a session as a
+/// hung page while the panel turned on two busy cores).
+fn create_renderer() -> Result<Renderer, RenderError> {
+    std::thread::Builder::new()
+        .name("tryon-renderer".into())
+        .spawn(|| {
+            lower_thread_priority();
+            Renderer::new_headless()
+        })
+        .map_err(|e| RenderError::Device(format!("cannot start the renderer thread: {e}")))?
+        .join()
+        .map_err(|_| RenderError::Device("the renderer thread panicked".into()))?
+}
+
+#[cfg(target_os = "linux")]
+fn lower_thread_priority() {
+    // On Linux PRIO_PROCESS with `who` 0 is the calling thread alone, and
+    // threads it spawns start with its nice value.
+    // SAFETY: setpriority only reads its integer arguments.
+    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, RENDER_NICE) };
+    if rc != 0 {
+        tracing::debug!(err = %std::io::Error::last_os_error(), "renderer priority unchanged");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_thread_priority() {}
 
 /// Prepares (or keeps, when nothing changed) the try-on of a product.
 /// `garment` None: from the product's category. `photo_id` None: the
