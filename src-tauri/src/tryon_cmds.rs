@@ -11,7 +11,7 @@ use serde::Serialize;
 use tauri::ipc::Response;
 use tauri::State;
 use vitrine_render::{
-    Camera, Framing, Garment, Prepared, Region, RenderError, Renderer, View, SIZES,
+    Camera, Framing, Garment, Prepared, Quality, Region, RenderError, Renderer, View, SIZES,
 };
 use vitrine_tryon::{ProductTryOn, RendererCell, TryOnError};
 
@@ -96,7 +96,7 @@ pub struct TryOnInfo {
 
 impl TryOnState {
     fn renderer(&self) -> CmdResult<Arc<Renderer>> {
-        Ok(self.renderer.get()?)
+        Ok(self.renderer.get_with(create_renderer)?)
     }
 
     fn scene(&self) -> CmdResult<Arc<Scene>> {
@@ -105,6 +105,42 @@ impl TryOnState {
         })
     }
 }
+
+/// How much lower than the app's other threads the renderer's run (nice).
+#[cfg(target_os = "linux")]
+const RENDER_NICE: libc::c_int = 5;
+
+/// Creates the renderer on its own thread at a lower priority. A software
+/// adapter (llvmpipe) spawns its rasteriser and queue threads there and
+/// they inherit it, so a panel turning flat out yields the CPU to the
+/// page and the app's main thread, which deliver and paint the frames,
+/// instead of starving them (WebKitWebDriver has dropped a session as a
+/// hung page while the panel turned on two busy cores).
+fn create_renderer() -> Result<Renderer, RenderError> {
+    std::thread::Builder::new()
+        .name("tryon-renderer".into())
+        .spawn(|| {
+            lower_thread_priority();
+            Renderer::new_headless()
+        })
+        .map_err(|e| RenderError::Device(format!("cannot start the renderer thread: {e}")))?
+        .join()
+        .map_err(|_| RenderError::Device("the renderer thread panicked".into()))?
+}
+
+#[cfg(target_os = "linux")]
+fn lower_thread_priority() {
+    // On Linux PRIO_PROCESS with `who` 0 is the calling thread alone, and
+    // threads it spawns start with its nice value.
+    // SAFETY: setpriority only reads its integer arguments.
+    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, RENDER_NICE) };
+    if rc != 0 {
+        tracing::debug!(err = %std::io::Error::last_os_error(), "renderer priority unchanged");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_thread_priority() {}
 
 /// Prepares (or keeps, when nothing changed) the try-on of a product.
 /// `garment` None: from the product's category. `photo_id` None: the
@@ -172,6 +208,7 @@ pub async fn tryon_frame(
     elevation: f32,
     zoom: f32,
     px: u32,
+    moving: Option<bool>,
 ) -> CmdResult<Response> {
     if !FRAME_PX.contains(&px) {
         return Err(IpcError::bad_request(format!(
@@ -186,11 +223,20 @@ pub async fn tryon_frame(
         let scene = state.scene()?;
         let started = std::time::Instant::now();
         let view = camera(&scene, azimuth, elevation, zoom);
-        let region = scene.prepared.region_from(&renderer, &view, px)?;
+        // While the view turns the panel asks for unantialiased frames
+        // (a fraction of the CPU on a software rasteriser), then for one
+        // final frame where it stops.
+        let quality = if moving.unwrap_or(false) {
+            Quality::Moving
+        } else {
+            Quality::Final
+        };
+        let region = scene.prepared.region_as(&renderer, &view, px, quality)?;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::debug!(
             px,
             ms,
+            ?quality,
             w = region.image.width(),
             h = region.image.height(),
             "try-on frame"

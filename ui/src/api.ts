@@ -123,9 +123,9 @@ export const api = {
   /** Prepare the 3D try-on of a product (kept until another is prepared); garment null follows its category. */
   tryonPrepare: (productId: number, photoId: number | null, backPhotoId: number | null, garment: string | null, size: string) =>
     call<TryOnInfo>("tryon_prepare", { productId, photoId, backPhotoId, garment, size }),
-  /** One frame of the prepared try-on as raw RGBA bytes (px × px × 4), through binary IPC. */
-  tryonFrame: (azimuth: number, elevation: number, zoom: number, px: number) =>
-    call<ArrayBuffer>("tryon_frame", { azimuth, elevation, zoom, px }),
+  /** One frame of the prepared try-on as raw RGBA bytes (its box, see parseFrame), through binary IPC; moving: unantialiased, for frames shown while the view turns. */
+  tryonFrame: (azimuth: number, elevation: number, zoom: number, px: number, moving = false) =>
+    call<ArrayBuffer>("tryon_frame", { azimuth, elevation, zoom, px, moving }),
   /** Save the view at 1024² as a PNG in the exports folder; resolves with its path. */
   tryonSavePng: (azimuth: number, elevation: number, zoom: number) => call<string>("tryon_save_png", { azimuth, elevation, zoom }),
   onListingEvent: (cb: (p: ListingEventPayload) => void): Promise<UnlistenFn> =>

@@ -20,6 +20,29 @@ const CROP_STEP: u32 = 64;
 /// How many crop sizes keep their targets.
 const CACHED_TARGETS: usize = 6;
 
+/// How a frame is drawn. `Final` is what every still, saved or tested
+/// image uses; `Moving` is for the frames an interactive view shows while
+/// it turns, to be followed by a `Final` frame once it stops: the same
+/// 512² (or any) frame without multisampling, which on a CPU rasteriser
+/// costs a fraction of 4× MSAA (no per-sample depth, stores or resolve).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Quality {
+    /// 4× MSAA, resolved.
+    #[default]
+    Final,
+    /// One sample per pixel: edges are aliased.
+    Moving,
+}
+
+impl Quality {
+    fn samples(self) -> u32 {
+        match self {
+            Quality::Final => SAMPLES,
+            Quality::Moving => 1,
+        }
+    }
+}
+
 /// Which adapter to use. Tests force `Software` so that their images do
 /// not depend on the GPU; `VITRINE_RENDER_ADAPTER=software` does the same
 /// for `AdapterChoice::Auto`.
@@ -64,8 +87,11 @@ pub struct GpuScene {
 struct Targets {
     width: u32,
     height: u32,
+    samples: u32,
     padded_row: u32,
-    msaa: wgpu::TextureView,
+    /// The multisampled colour target; none at one sample, where the pass
+    /// draws straight into `resolved`.
+    msaa: Option<wgpu::TextureView>,
     depth: wgpu::TextureView,
     resolved: wgpu::Texture,
     resolved_view: wgpu::TextureView,
@@ -81,13 +107,21 @@ struct Globals {
     fill: [f32; 4],
 }
 
-pub struct Renderer {
-    device: wgpu::Device,
-    queue: wgpu::Queue,
-    pipeline: wgpu::RenderPipeline,
+/// The pipelines for one sample count.
+struct Pipelines {
+    /// Blended over what is drawn: the floor shadow.
+    translucent: wgpu::RenderPipeline,
     culled: wgpu::RenderPipeline,
     /// Only faces seen from behind: the insides of a garment.
     inside: wgpu::RenderPipeline,
+}
+
+pub struct Renderer {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    /// For [`Quality::Final`] and [`Quality::Moving`].
+    final_pipelines: Pipelines,
+    moving_pipelines: Pipelines,
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     adapter_info: wgpu::AdapterInfo,
@@ -280,7 +314,7 @@ impl Renderer {
             immediate_size: 0,
         });
         let attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x2, 3 => Float32, 4 => Float32];
-        let make_pipeline = |cull_mode| {
+        let make_pipeline = |cull_mode, blend, samples| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some("tryon"),
                 layout: Some(&pipeline_layout),
@@ -306,7 +340,7 @@ impl Renderer {
                     bias: Default::default(),
                 }),
                 multisample: wgpu::MultisampleState {
-                    count: SAMPLES,
+                    count: samples,
                     ..Default::default()
                 },
                 fragment: Some(wgpu::FragmentState {
@@ -315,7 +349,7 @@ impl Renderer {
                     compilation_options: Default::default(),
                     targets: &[Some(wgpu::ColorTargetState {
                         format: COLOR_FORMAT,
-                        blend: Some(wgpu::BlendState::ALPHA_BLENDING),
+                        blend,
                         write_mask: wgpu::ColorWrites::ALL,
                     })],
                 }),
@@ -325,9 +359,18 @@ impl Renderer {
         };
         // Garments are open surfaces seen from both sides; the mannequin is
         // closed, so its back faces can go (on a CPU rasteriser they cost).
-        let pipeline = make_pipeline(None);
-        let culled = make_pipeline(Some(wgpu::Face::Back));
-        let inside = make_pipeline(Some(wgpu::Face::Front));
+        // Only the shadow is translucent. Cloth and skin are opaque (alpha
+        // 1, so blending them gave exactly the source colour), and without
+        // blending a CPU rasteriser need not read and sRGB-decode every
+        // covered sample before writing it.
+        let blended = Some(wgpu::BlendState::ALPHA_BLENDING);
+        let pipelines = |samples| Pipelines {
+            translucent: make_pipeline(None, blended, samples),
+            culled: make_pipeline(Some(wgpu::Face::Back), None, samples),
+            inside: make_pipeline(Some(wgpu::Face::Front), None, samples),
+        };
+        let final_pipelines = pipelines(Quality::Final.samples());
+        let moving_pipelines = pipelines(Quality::Moving.samples());
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("photo"),
             mag_filter: wgpu::FilterMode::Linear,
@@ -339,9 +382,8 @@ impl Renderer {
         Ok(Renderer {
             device,
             queue,
-            pipeline,
-            culled,
-            inside,
+            final_pipelines,
+            moving_pipelines,
             layout,
             sampler,
             adapter_info,
@@ -479,7 +521,7 @@ impl Renderer {
         }
     }
 
-    fn make_targets(&self, width: u32, height: u32) -> Targets {
+    fn make_targets(&self, width: u32, height: u32, samples: u32) -> Targets {
         let device = &self.device;
         let size = wgpu::Extent3d {
             width,
@@ -498,16 +540,19 @@ impl Renderer {
                 view_formats: &[],
             })
         };
-        let msaa = target(
-            "msaa",
-            COLOR_FORMAT,
-            SAMPLES,
-            wgpu::TextureUsages::RENDER_ATTACHMENT,
-        );
+        let msaa = (samples > 1).then(|| {
+            target(
+                "msaa",
+                COLOR_FORMAT,
+                samples,
+                wgpu::TextureUsages::RENDER_ATTACHMENT,
+            )
+            .create_view(&Default::default())
+        });
         let depth = target(
             "depth",
             DEPTH_FORMAT,
-            SAMPLES,
+            samples,
             wgpu::TextureUsages::RENDER_ATTACHMENT,
         );
         let resolved = target(
@@ -528,8 +573,9 @@ impl Renderer {
         Targets {
             width,
             height,
+            samples,
             padded_row,
-            msaa: msaa.create_view(&Default::default()),
+            msaa,
             depth: depth.create_view(&Default::default()),
             resolved_view: resolved.create_view(&Default::default()),
             resolved,
@@ -549,6 +595,7 @@ impl Renderer {
         camera: &Camera,
         px: u32,
         crop: Crop,
+        quality: Quality,
     ) -> Result<RgbaImage> {
         let light = Vec3::new(-0.4, 0.8, 0.6).normalize();
         let view_proj = crop.clip_transform(px) * camera.view_proj(1.0);
@@ -560,17 +607,22 @@ impl Renderer {
         };
         self.queue
             .write_buffer(&scene.uniforms, 0, bytemuck::bytes_of(&globals));
+        let samples = quality.samples();
+        let pipelines = match quality {
+            Quality::Final => &self.final_pipelines,
+            Quality::Moving => &self.moving_pipelines,
+        };
         let mut cache = self
             .targets
             .lock()
             .map_err(|_| RenderError::Readback("render targets poisoned".into()))?;
         match cache
             .iter()
-            .position(|t| (t.width, t.height) == (crop.width, crop.height))
+            .position(|t| (t.width, t.height, t.samples) == (crop.width, crop.height, samples))
         {
             Some(i) => cache[..=i].rotate_right(1),
             None => {
-                cache.insert(0, self.make_targets(crop.width, crop.height));
+                cache.insert(0, self.make_targets(crop.width, crop.height, samples));
                 cache.truncate(CACHED_TARGETS);
             }
         }
@@ -585,9 +637,9 @@ impl Renderer {
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("tryon"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &t.msaa,
+                    view: t.msaa.as_ref().unwrap_or(&t.resolved_view),
                     depth_slice: None,
-                    resolve_target: Some(&t.resolved_view),
+                    resolve_target: t.msaa.as_ref().map(|_| &t.resolved_view),
                     ops: wgpu::Operations {
                         load: wgpu::LoadOp::Clear(wgpu::Color {
                             r: bg,
@@ -595,7 +647,12 @@ impl Renderer {
                             b: bg,
                             a: 1.0,
                         }),
-                        store: wgpu::StoreOp::Discard,
+                        // Without MSAA the pass draws the very image read back.
+                        store: if t.msaa.is_some() {
+                            wgpu::StoreOp::Discard
+                        } else {
+                            wgpu::StoreOp::Store
+                        },
                     },
                 })],
                 depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
@@ -618,12 +675,12 @@ impl Renderer {
             // the garment's inside (only seen through the neck, hem and
             // sleeves), then the shadow blended over the floor. Each
             // triangle is drawn once, from whichever side faces the camera.
-            pass.set_pipeline(&self.culled);
+            pass.set_pipeline(&pipelines.culled);
             pass.draw_indexed(scene.garment.clone(), 0, 0..1);
             pass.draw_indexed(scene.skin.clone(), 0, 0..1);
-            pass.set_pipeline(&self.inside);
+            pass.set_pipeline(&pipelines.inside);
             pass.draw_indexed(scene.garment.clone(), 0, 0..1);
-            pass.set_pipeline(&self.pipeline);
+            pass.set_pipeline(&pipelines.translucent);
             pass.draw_indexed(scene.shadow.clone(), 0, 0..1);
         }
         let size = wgpu::Extent3d {
@@ -686,6 +743,17 @@ impl Renderer {
     /// the `px × px` frame the figure covers; the rest is [`BACKGROUND`].
     /// What an interactive view wants: fewer bytes to move and to paint.
     pub fn draw_region(&self, scene: &GpuScene, camera: &Camera, px: u32) -> Result<Region> {
+        self.draw_region_as(scene, camera, px, Quality::Final)
+    }
+
+    /// [`Renderer::draw_region`] at the given quality.
+    pub fn draw_region_as(
+        &self,
+        scene: &GpuScene,
+        camera: &Camera,
+        px: u32,
+        quality: Quality,
+    ) -> Result<Region> {
         if !(16..=8192).contains(&px) {
             return Err(RenderError::BadSize(px));
         }
@@ -693,7 +761,7 @@ impl Renderer {
         Ok(Region {
             x: crop.x,
             y: crop.y,
-            image: self.draw_crop(scene, camera, px, crop)?,
+            image: self.draw_crop(scene, camera, px, crop, quality)?,
         })
     }
 }
@@ -769,7 +837,7 @@ mod tests {
         assert_eq!(cropped.image.dimensions(), (crop.width, crop.height));
         let cropped = cropped.into_frame(px);
         let full = r
-            .draw_crop(&prepared.scene, &camera, px, Crop::full(px))
+            .draw_crop(&prepared.scene, &camera, px, Crop::full(px), Quality::Final)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(full.get_pixel(0, 0).0, BACKGROUND, "the cleared background");
         let diffs: Vec<u8> = cropped
@@ -784,5 +852,40 @@ mod tests {
             off < 40,
             "{off} channels differ by more than 2 (worst {worst})"
         );
+    }
+
+    /// A moving frame is the final frame without antialiasing: the same
+    /// box, the same colours inside the figure, differing only along edges.
+    #[test]
+    fn a_moving_frame_is_the_final_frame_with_rough_edges() {
+        let r = match Renderer::with_adapter(AdapterChoice::Software) {
+            Ok(r) => r,
+            Err(e) => panic!("{e} (install mesa-vulkan-drivers)"),
+        };
+        let t = TryOn::new("M", View::ThreeQuarter, [40, 60, 150]);
+        let prepared = t.prepare(&r, None, None).unwrap_or_else(|e| panic!("{e}"));
+        let px = 256;
+        let draw = |q| {
+            r.draw_region_as(&prepared.scene, &prepared.camera, px, q)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (fine, rough) = (draw(Quality::Final), draw(Quality::Moving));
+        assert_eq!((fine.x, fine.y), (rough.x, rough.y));
+        assert_eq!(fine.image.dimensions(), rough.image.dimensions());
+        let pixels = fine.image.pixels().zip(rough.image.pixels());
+        let (mut differ, mut total) = (0usize, 0usize);
+        for (a, b) in pixels {
+            total += 1;
+            if a.0.iter().zip(b.0).any(|(x, y)| x.abs_diff(y) > 2) {
+                differ += 1;
+            }
+        }
+        assert!(differ > 0, "no edge changed: still antialiased?");
+        assert!(
+            differ * 20 < total,
+            "{differ} of {total} pixels differ: more than the edges"
+        );
+        // Drawn again after the moving frame, the final frame is unchanged.
+        assert_eq!(draw(Quality::Final).image.as_raw(), fine.image.as_raw());
     }
 }

@@ -20,7 +20,7 @@ pub use camera::{Camera, Framing, View};
 pub use error::{RenderError, Result};
 pub use garment::{ground_shadow, Garment};
 pub use gltf_io::{export_glb, load_mesh, Part};
-pub use gpu::{AdapterChoice, GpuScene, Region, Renderer, Scene, BACKGROUND};
+pub use gpu::{AdapterChoice, GpuScene, Quality, Region, Renderer, Scene, BACKGROUND};
 pub use mesh::{Material, Mesh, Vertex};
 pub use texture::{decode_photo, dominant_colour, load_photo, prepare_photo, MAX_TEXTURE_SIDE};
 pub use turntable::{angles as turntable_angles, write_apng};
@@ -79,6 +79,18 @@ impl Prepared {
     /// rest is [`BACKGROUND`]): what an interactive view draws.
     pub fn region_from(&self, renderer: &Renderer, camera: &Camera, px: u32) -> Result<Region> {
         renderer.draw_region(&self.scene, camera, px)
+    }
+
+    /// [`Prepared::region_from`] at the given quality: [`Quality::Moving`]
+    /// for the frames shown while the view turns.
+    pub fn region_as(
+        &self,
+        renderer: &Renderer,
+        camera: &Camera,
+        px: u32,
+        quality: Quality,
+    ) -> Result<Region> {
+        renderer.draw_region_as(&self.scene, camera, px, quality)
     }
 
     /// One frame seen from `camera` (e.g. `self.camera.orbited(..)`).

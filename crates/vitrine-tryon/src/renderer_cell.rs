@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use vitrine_render::Renderer;
+use vitrine_render::{RenderError, Renderer};
 
 use crate::Result;
 
@@ -15,11 +15,20 @@ impl RendererCell {
     /// The renderer, opened now if this is the first call. A failed open
     /// is not remembered, so installing a driver and retrying works.
     pub fn get(&self) -> Result<Arc<Renderer>> {
+        self.get_with(Renderer::new_headless)
+    }
+
+    /// As [`RendererCell::get`], opening the renderer with `open` (e.g. on
+    /// a thread of lower priority, whose priority its workers inherit).
+    pub fn get_with(
+        &self,
+        open: impl FnOnce() -> std::result::Result<Renderer, RenderError>,
+    ) -> Result<Arc<Renderer>> {
         let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(r) = slot.as_ref() {
             return Ok(Arc::clone(r));
         }
-        let r = Arc::new(Renderer::new_headless()?);
+        let r = Arc::new(open()?);
         tracing::info!(
             adapter = r.adapter_name(),
             software = r.is_software(),

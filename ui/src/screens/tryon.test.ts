@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dragged, fpsOf, keyed, median, normalise, parseFrame, PRESETS, zoomed } from "./tryon";
+import { dragged, fpsOf, keyed, median, movingAt, normalise, parseFrame, PRESETS, SETTLE_MS, zoomed } from "./tryon";
 import { t } from "../i18n";
 
 describe("try-on orbit", () => {
@@ -49,6 +49,13 @@ describe("try-on frames", () => {
     expect(() => parseFrame(new ArrayBuffer(10), 8)).toThrow(/16-byte header/);
     expect(() => parseFrame(frame(6, 0, 3, 2), 8)).toThrow(/does not fit/);
     expect(() => parseFrame(frame(0, 0, 3, 2, 5), 8)).toThrow(/24 bytes, not 5/);
+  });
+
+  it("draws moving frames while turning or just after input, final ones once still", () => {
+    expect(movingAt(true, 10_000, -Infinity)).toBe(true);
+    expect(movingAt(false, 1_000, 1_000 - SETTLE_MS / 2)).toBe(true);
+    expect(movingAt(false, 1_000, 1_000 - SETTLE_MS)).toBe(false);
+    expect(movingAt(false, 1_000, -Infinity)).toBe(false);
   });
 
   it("takes the median of timings", () => {

@@ -2,9 +2,12 @@
 // orbit, wheel or pinch to zoom) or the keyboard (arrows, + and −). The
 // shell prepares the 3D scene once per product, photos, garment and size;
 // each frame is then one draw, delivered as raw RGBA bytes (binary IPC, no
-// base64) and put on the canvas as it is. Frame requests are coalesced with
-// requestAnimationFrame so that at most one is in flight: a fast drag skips
-// the angles the renderer had no time for instead of queueing them.
+// base64) and put on the canvas as it is. Frame requests are paced by
+// requestAnimationFrame, at most one in flight, the next asked for only on
+// the animation frame after the last one landed: a fast drag skips the
+// angles the renderer had no time for instead of queueing them, and the
+// page stays free to paint and take input. Frames drawn while the view
+// moves are unantialiased (cheap on a CPU); a final one follows when it stops.
 
 import type { api as Api } from "../api";
 import { el, replaceChildren } from "../dom";
@@ -15,6 +18,17 @@ type Backend = Pick<typeof Api, "listProducts" | "getProduct" | "tryonPrepare" |
 
 /** The canvas's backing size: 30+ fps on a software rasteriser. */
 export const FRAME_PX = 512;
+/**
+ * While the view moves (turning, or input in the last SETTLE_MS) frames are
+ * drawn without antialiasing, a fraction of a software rasteriser's work;
+ * once it has been still this long, one antialiased frame replaces the last.
+ */
+export const SETTLE_MS = 150;
+
+/** Whether a frame asked for at `now` is drawn as a moving one. */
+export function movingAt(turning: boolean, now: number, lastInput: number): boolean {
+  return turning || now - lastInput < SETTLE_MS;
+}
 export const GARMENTS = ["tshirt", "hoodie", "polo", "dress"] as const;
 export const SIZES = ["S", "M", "L", "XL", "XXL"] as const;
 
@@ -153,6 +167,11 @@ export class TryOnScreen {
   private inFlight = false;
   private rafPending = false;
   private turning = false;
+  /** When the user last moved the view (drag, wheel, pinch, key). */
+  private lastInput = -Infinity;
+  /** The canvas shows a moving (unantialiased) frame, to be replaced by a final one. */
+  private roughShown = false;
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
   private shown: number[] = [];
   /** Per frame: the wait for the animation frame, the IPC round trip (render included), the canvas draw (ms). */
   private timings: { wait: number; ipc: number; draw: number }[] = [];
@@ -218,7 +237,7 @@ export class TryOnScreen {
       const next = keyed(this.orbit, ev.key);
       if (!next) return;
       ev.preventDefault();
-      this.setOrbit(next);
+      this.moveTo(next);
     });
     this.relabel();
   }
@@ -364,6 +383,26 @@ export class TryOnScreen {
     this.request();
   }
 
+  /** The user moved the view: frames are drawn as moving ones until it settles. */
+  private moveTo(o: Orbit): void {
+    this.lastInput = performance.now();
+    this.setOrbit(o);
+  }
+
+  private isMoving(now: number): boolean {
+    return movingAt(this.turning, now, this.lastInput);
+  }
+
+  /** Once the view has been still for SETTLE_MS, replace the moving frame by a final one. */
+  private settleLater(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      if (!this.roughShown || this.inFlight || this.dirty) return;
+      if (this.isMoving(performance.now())) this.settleLater();
+      else this.request();
+    }, SETTLE_MS);
+  }
+
   private setTurning(on: boolean): void {
     this.turning = on;
     this.turn.setAttribute("aria-pressed", String(on));
@@ -390,7 +429,8 @@ export class TryOnScreen {
     const o = this.orbit;
     try {
       const t0 = performance.now();
-      const bytes = await this.backend.tryonFrame(o.azimuth, o.elevation, o.zoom, FRAME_PX);
+      const moving = this.isMoving(t0);
+      const bytes = await this.backend.tryonFrame(o.azimuth, o.elevation, o.zoom, FRAME_PX, moving);
       const t1 = performance.now();
       const frame = parseFrame(bytes, FRAME_PX);
       const ctx = this.canvas.getContext("2d");
@@ -405,6 +445,8 @@ export class TryOnScreen {
       if (this.shown.length > 120) this.shown.splice(0, this.shown.length - 120);
       if (this.timings.length > 60) this.timings.splice(0, this.timings.length - 60);
       this.canvas.dataset.azimuth = o.azimuth.toFixed(1);
+      this.canvas.dataset.quality = moving ? "moving" : "final";
+      this.roughShown = moving;
       this.showFps();
     } catch (err) {
       this.setTurning(false);
@@ -417,13 +459,13 @@ export class TryOnScreen {
       this.orbit = normalise({ ...this.orbit, azimuth: this.orbit.azimuth + 4 });
       this.dirty = true;
     }
-    // What moved while this frame was on its way is asked for at once: the
-    // frame just drawn already waited for the display, and input between
-    // frames has been folded into the one orbit.
-    if (this.dirty) {
-      this.requestedAt = performance.now();
-      void this.pump();
-    }
+    // The next frame leaves on the next animation frame, not at once: the
+    // page gets to paint this one and to handle input in between (asked
+    // back to back, WebKit's main thread once stayed busy long enough for
+    // WebDriver to call the page hung), and whatever moved meanwhile is
+    // folded into the one orbit that frame draws.
+    if (this.dirty) this.request();
+    else if (this.roughShown) this.settleLater();
   }
 
   private bindPointer(): void {
@@ -442,9 +484,9 @@ export class TryOnScreen {
         // Pinch: the change in distance between two fingers zooms.
         const before = Math.hypot(last.x - other.x, last.y - other.y);
         const after = Math.hypot(ev.clientX - other.x, ev.clientY - other.y);
-        if (before > 0 && after > 0) this.setOrbit(zoomed(this.orbit, after / before));
+        if (before > 0 && after > 0) this.moveTo(zoomed(this.orbit, after / before));
       } else {
-        this.setOrbit(dragged(this.orbit, ev.clientX - last.x, ev.clientY - last.y));
+        this.moveTo(dragged(this.orbit, ev.clientX - last.x, ev.clientY - last.y));
       }
       this.pointers.set(ev.pointerId, { x: ev.clientX, y: ev.clientY });
     });
@@ -455,7 +497,7 @@ export class TryOnScreen {
       "wheel",
       (ev) => {
         ev.preventDefault();
-        this.setOrbit(zoomed(this.orbit, Math.exp(-ev.deltaY * 0.0015)));
+        this.moveTo(zoomed(this.orbit, Math.exp(-ev.deltaY * 0.0015)));
       },
       { passive: false },
     );

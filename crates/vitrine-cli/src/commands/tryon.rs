@@ -12,7 +12,7 @@ use vitrine_core::store::DatabaseTarget;
 use vitrine_core::{best_fact, DataDir, Fact, Photo, Store};
 use vitrine_render::{
     decode_photo, dominant_colour, load_mesh, turntable_angles, write_apng, BodyType, Framing,
-    Garment, Renderer, SizeChart, TryOn, View,
+    Garment, Quality, Renderer, SizeChart, TryOn, View,
 };
 use vitrine_tryon::choose_garment;
 
@@ -58,6 +58,10 @@ pub struct TryOnArgs {
     /// Render N frames orbiting the figure and print the median frame time
     #[arg(long)]
     bench: Option<usize>,
+    /// With --bench: draw the frames as the app's panel does while the
+    /// view turns (no MSAA; the still that follows is antialiased)
+    #[arg(long)]
+    moving: bool,
     /// Render N frames over a full turn: numbered PNGs when --out is a
     /// directory, one animated PNG when it ends in .png
     #[arg(long)]
@@ -192,15 +196,28 @@ pub async fn run(ctx: &Context, args: TryOnArgs) -> Result<()> {
         let mut ms = Vec::with_capacity(n);
         for a in turntable_angles(n, args.azimuth.unwrap_or(0.0)) {
             let t = Instant::now();
-            prepared.frame(&renderer, Some(a), args.px)?;
+            if args.moving {
+                let mut camera = prepared.camera;
+                camera.azimuth = a.to_radians();
+                prepared
+                    .region_as(&renderer, &camera, args.px, Quality::Moving)?
+                    .into_frame(args.px);
+            } else {
+                prepared.frame(&renderer, Some(a), args.px)?;
+            }
             ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         ms.sort_by(f64::total_cmp);
         println!(
-            "{}x{} {} on {}: median {:.1} ms over {n} frames orbiting",
+            "{}x{} {}{} on {}: median {:.1} ms over {n} frames orbiting",
             args.px,
             args.px,
             garment.key(),
+            if args.moving {
+                " (moving, no MSAA)"
+            } else {
+                ""
+            },
             renderer.adapter_name(),
             ms[n / 2]
         );
