@@ -64,6 +64,21 @@ fn cases() -> Vec<(PathBuf, Case)> {
         .collect()
 }
 
+/// Whether `text` holds `word` as the checks read words (docs/brands.md):
+/// English whole words (a word inside a longer run of letters, such as
+/// `cheap` in `cheapest` or in a model's `CHEAPCHICKED…`, is another word),
+/// Chinese anywhere (it has no spaces between words).
+fn contains_word(text: &str, word: &str) -> bool {
+    if !word.is_ascii() {
+        return text.contains(word);
+    }
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
 /// (rule, field, excerpt) of blocking findings, the identity of a problem.
 fn blocking(findings: &serde_json::Value) -> Vec<(String, String, String)> {
     findings
@@ -160,7 +175,7 @@ fn red_team_model_cases() {
                 let x = x.to_lowercase();
                 x.contains(&s) || s.contains(&x)
             });
-            if text.contains(&s) && !flagged {
+            if contains_word(&text, &s) && !flagged {
                 wrong.push(format!("`{s}` reached the draft unflagged"));
             }
         }
