@@ -1139,21 +1139,25 @@ async function typeInto(driver, testid, text) {
 
 const SECRET = "sk-e2e-secret-token-9876";
 
-test("settings: threads, remote backend and router threshold persist; library filters survive a restart; variants side by side; checks explained in Chinese", { timeout: generateTimeoutMs * 2 + 300_000 }, async () => {
+test("settings: threads, remote backend and router threshold persist; library filters survive a restart; variants side by side; checks explained in Chinese", { timeout: generateTimeoutMs * 3 + 300_000 }, async () => {
   const { server, url } = await modelsServer(SECRET);
+  let ownProduct = null;
   let driver = await startApp();
   try {
-    // A product with a photo (self-contained: this test may run alone).
-    if ((await driver.findElements(sel("product-item"))).length === 0) {
-      await driver.findElement(sel("file-input")).sendKeys(photo);
-      await waitFor(driver, "the product", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-item"))).length > 0);
-    }
-    // Library filters combine: no product is without a photo; with one and no listing yet, it shows.
+    // The app reopens on the last screen (the try-on test's): start from the Library.
+    await driver.findElement(sel("nav-library")).click();
+    // A product of this test's own, with a photo and no listing yet; earlier
+    // tests leave products with listings and catalogue rows without photos.
+    const productIds = async () => Promise.all((await driver.findElements(sel("product-item"))).map((i) => i.getAttribute("data-product-id")));
+    const before = new Set(await productIds());
+    await driver.findElement(sel("file-input")).sendKeys(join(repo, "assets", "samples", "cushion-01.png"));
+    ownProduct = await waitFor(driver, "the new product", generateTimeoutMs, async () => (await productIds()).find((id) => !before.has(id)));
+    // Library filters combine: without a photo, it is not listed; with one and no listing yet, it is.
     await choose(driver, "filter-photo", "without");
-    await waitFor(driver, "no product without a photo", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-no-match"))).length > 0);
+    await waitFor(driver, "the product hidden by the photo filter", UI_TIMEOUT_MS, async () => !(await productIds()).includes(ownProduct));
     await choose(driver, "filter-photo", "with");
     await choose(driver, "filter-status", "-");
-    await waitFor(driver, "the product with a photo and no listing", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-item"))).length > 0);
+    await waitFor(driver, "the product with a photo and no listing", UI_TIMEOUT_MS, async () => (await productIds()).includes(ownProduct));
     await screenshot(driver, "23-library-filters");
 
     // Settings: a bad URL is refused next to its field.
@@ -1198,7 +1202,7 @@ test("settings: threads, remote backend and router threshold persist; library fi
     // After a restart: the filters as they were left, the settings as saved, the token nowhere on the page.
     assert.equal(await driver.findElement(sel("filter-photo")).getAttribute("value"), "with");
     assert.equal(await driver.findElement(sel("filter-status")).getAttribute("value"), "-");
-    assert.ok((await driver.findElements(sel("product-item"))).length > 0, "the filtered product is not listed after a restart");
+    await waitFor(driver, "the filtered product after a restart", UI_TIMEOUT_MS, async () => (await driver.findElements(By.css(`[data-testid="product-item"][data-product-id="${ownProduct}"]`))).length > 0);
     await driver.findElement(sel("nav-settings")).click();
     await waitFor(driver, "the stored URL", UI_TIMEOUT_MS, async () => (await driver.findElement(sel("settings-remote-url")).getAttribute("value")) === url);
     assert.equal(await driver.findElement(sel("settings-threads")).getAttribute("value"), "1");
@@ -1220,7 +1224,7 @@ test("settings: threads, remote backend and router threshold persist; library fi
     // Variants side by side; keep the second.
     await driver.findElement(sel("nav-library")).click();
     await driver.findElement(sel("filter-clear")).click();
-    const item = await waitFor(driver, "the product", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("product-item")))[0]);
+    const item = await waitFor(driver, "the product", UI_TIMEOUT_MS, async () => (await driver.findElements(By.css(`[data-testid="product-item"][data-product-id="${ownProduct}"]`)))[0]);
     await item.click();
     await waitFor(driver, "the model list", UI_TIMEOUT_MS, async () => (await driver.findElements(By.css(`[data-testid="model-select"] option[value="${modelId}"]`))).length > 0);
     await choose(driver, "model-select", modelId);

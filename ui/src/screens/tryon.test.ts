@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { dragged, fpsOf, keyed, median, movingAt, normalise, parseFrame, PRESETS, SETTLE_MS, zoomed } from "./tryon";
+import { dragged, fpsOf, keyed, median, movingAt, normalise, parseFrame, PRESETS, SETTLE_MS, withPhotos, zoomed } from "./tryon";
 import { t } from "../i18n";
 
 describe("try-on orbit", () => {
+  it("offers only products with a photo", () => {
+    const p = (id: number, photo_count: number) => ({ id, name: `p${id}`, created_at: "", photo_count, draft_count: 0, thumbnail_path: null });
+    expect(withPhotos([p(1, 0), p(2, 1), p(3, 2)]).map((x) => x.id)).toEqual([2, 3]);
+  });
+
   it("keeps the orbit in range", () => {
     expect(normalise({ azimuth: -30, elevation: 90, zoom: 10 })).toEqual({ azimuth: 330, elevation: 60, zoom: 4 });
     expect(normalise({ azimuth: 725, elevation: -45, zoom: 0.1 })).toEqual({ azimuth: 5, elevation: -20, zoom: 0.5 });

@@ -307,7 +307,7 @@ export class TryOnScreen {
   /** Called each time the screen is shown. */
   async refresh(): Promise<void> {
     try {
-      this.products = await this.backend.listProducts();
+      this.products = withPhotos(await this.backend.listProducts());
       this.empty.hidden = this.products.length > 0;
       this.stage.hidden = this.products.length === 0;
       const current = Number(this.product.value) || null;
@@ -517,4 +517,11 @@ export class TryOnScreen {
       this.save.disabled = false;
     }
   }
+}
+
+/** The products a try-on can show: those with a photo (catalogue rows
+ * imported without one cannot be drawn, and offering them only leads to an
+ * error). */
+export function withPhotos(products: ProductSummary[]): ProductSummary[] {
+  return products.filter((p) => p.photo_count > 0);
 }
