@@ -498,6 +498,8 @@ let remoteBackend: string | null = null;
 function setBackend(v: SettingsView): void {
   remoteBackend = v.remoteUrl && v.remoteModel ? `${v.remoteModel}@${v.remoteUrl}` : null;
   fillModelSelect();
+  batch.setRemote(remoteBackend);
+  reviews.setRemote(remoteBackend);
 }
 
 /** The installed models, or the one remote model when a server is set (no local pin then). */

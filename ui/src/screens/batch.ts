@@ -147,6 +147,7 @@ export class BatchScreen {
   private readonly list = el("ul", { class: "batch-list", testid: "batch-list" });
   private rows: BatchRow[] = [];
   private models: ModelStatus[] = [];
+  private remote: string | null = null;
   private readonly live = new Map<number, Live>();
   private readonly details = new Map<number, BatchDetail>();
   private starting = false;
@@ -278,7 +279,19 @@ export class BatchScreen {
     setText(this.status, "batch.dropped", { name: baseName(first) });
   }
 
+  /** `model@server` when a remote server generates (Settings): the core
+   * refuses a local model pin then, so only the server's model is offered. */
+  setRemote(backend: string | null): void {
+    this.remote = backend;
+    this.fillModels();
+  }
+
   private fillModels(): void {
+    if (this.remote !== null) {
+      replaceChildren(this.model, el("option", { attrs: { value: "" } }, t("generate.remoteModel", { backend: this.remote })));
+      this.model.value = "";
+      return;
+    }
     const chosenModel = this.model.value;
     const { options } = renderModelOptions(this.models);
     replaceChildren(this.model, el("option", { attrs: { value: "" } }, t("batch.modelAuto")), ...options.filter((o) => o.value !== ""));

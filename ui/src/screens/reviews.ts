@@ -117,6 +117,7 @@ export class ReviewsScreen {
   );
   private readonly model = el("select", { testid: "reviews-model", attrs: { id: "reviews-model" } });
   private models: ModelStatus[] = [];
+  private remote: string | null = null;
   private readonly run = el("button", { class: "primary", testid: "reviews-run", attrs: { type: "submit" } });
   private readonly status = el("p", { class: "status", testid: "reviews-status", attrs: { role: "status" } });
   private readonly result = el("div", { class: "review-summary-slot", attrs: { "aria-live": "polite" } });
@@ -172,7 +173,19 @@ export class ReviewsScreen {
     this.product.value = this.products.some((p) => String(p.id) === value) ? value : "";
   }
 
+  /** `model@server` when a remote server generates (Settings): the core
+   * refuses a local model pin then, so only the server's model is offered. */
+  setRemote(backend: string | null): void {
+    this.remote = backend;
+    this.fillModels();
+  }
+
   private fillModels(): void {
+    if (this.remote !== null) {
+      replaceChildren(this.model, el("option", { attrs: { value: "" } }, t("generate.remoteModel", { backend: this.remote })));
+      this.model.value = "";
+      return;
+    }
     const chosen = this.model.value;
     const { options } = renderModelOptions(this.models);
     replaceChildren(this.model, el("option", { attrs: { value: "" } }, t("batch.modelAuto")), ...options.filter((o) => o.value !== ""));
