@@ -1,7 +1,7 @@
 // Pure rendering: data in, DOM nodes out. Everything user- or model-provided
 // goes through text nodes (see dom.ts), so it is displayed, never interpreted.
 
-import { el } from "./dom";
+import { el, replaceChildren } from "./dom";
 import { highlightPieces } from "./highlight";
 import { explainFinding, fieldLabel, suggestFix } from "./checkText";
 import { getLocale, plural, t } from "./i18n";
@@ -475,4 +475,20 @@ const STATUS_KEYS = {
 /** A review state in the UI's language; an unknown one as stored. */
 export function statusText(status: string): string {
   return Object.prototype.hasOwnProperty.call(STATUS_KEYS, status) ? t(STATUS_KEYS[status as keyof typeof STATUS_KEYS]) : status;
+}
+
+/** A model select for work the user starts and leaves (batches, review
+ * summaries): "auto", then the installed models, keeping the choice while it
+ * is still offered; or only the remote server's model (`model@server`) when
+ * Settings name one, since the core refuses a local pin then. */
+export function fillModelChoice(select: HTMLSelectElement, models: ModelStatus[], remote: string | null): void {
+  if (remote !== null) {
+    replaceChildren(select, el("option", { attrs: { value: "" } }, t("generate.remoteModel", { backend: remote })));
+    select.value = "";
+    return;
+  }
+  const chosen = select.value;
+  const { options } = renderModelOptions(models);
+  replaceChildren(select, el("option", { attrs: { value: "" } }, t("batch.modelAuto")), ...options.filter((o) => o.value !== ""));
+  select.value = chosen;
 }

@@ -10,7 +10,7 @@
 import type { api as Api } from "../api";
 import { el, replaceChildren } from "../dom";
 import { setText, t, type Key } from "../i18n";
-import { renderModelOptions } from "../render";
+import { fillModelChoice } from "../render";
 import { BATCH_OUTPUTS, type BatchDetail, type BatchEventPayload, type BatchOutput, type BatchRow, type ImportProgress, type Lang, type ModelStatus } from "../types";
 import { actionsFor, applyEvent, chosen, emptyLive, formatEta, parseBatchPrefs, percentDone, shownStatus, type BatchPrefs, type Live } from "./batchModel";
 
@@ -287,16 +287,9 @@ export class BatchScreen {
   }
 
   private fillModels(): void {
-    if (this.remote !== null) {
-      replaceChildren(this.model, el("option", { attrs: { value: "" } }, t("generate.remoteModel", { backend: this.remote })));
-      this.model.value = "";
-      return;
-    }
-    const chosenModel = this.model.value;
-    const { options } = renderModelOptions(this.models);
-    replaceChildren(this.model, el("option", { attrs: { value: "" } }, t("batch.modelAuto")), ...options.filter((o) => o.value !== ""));
-    this.model.value = chosenModel;
+    fillModelChoice(this.model, this.models, this.remote);
   }
+
 
   async refresh(): Promise<void> {
     try {

@@ -8,7 +8,7 @@
 import type { api as Api } from "../api";
 import { el, replaceChildren } from "../dom";
 import { getLocale, setText, t } from "../i18n";
-import { renderModelOptions } from "../render";
+import { fillModelChoice } from "../render";
 import type { Lang, ModelStatus, ProductSummary, ReviewsPayload, ReviewSummary } from "../types";
 import { aspectChart, ratingChart } from "./charts";
 
@@ -181,16 +181,9 @@ export class ReviewsScreen {
   }
 
   private fillModels(): void {
-    if (this.remote !== null) {
-      replaceChildren(this.model, el("option", { attrs: { value: "" } }, t("generate.remoteModel", { backend: this.remote })));
-      this.model.value = "";
-      return;
-    }
-    const chosen = this.model.value;
-    const { options } = renderModelOptions(this.models);
-    replaceChildren(this.model, el("option", { attrs: { value: "" } }, t("batch.modelAuto")), ...options.filter((o) => o.value !== ""));
-    this.model.value = chosen;
+    fillModelChoice(this.model, this.models, this.remote);
   }
+
 
   relabel(): void {
     this.fillProducts();
