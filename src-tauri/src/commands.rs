@@ -235,13 +235,7 @@ pub async fn generate_listing(
             "a listing for product {product_id} is already being generated"
         ))
     })?;
-    let label = window.label().to_string();
-    let on_event = Box::new(move |event: GenerationEvent| {
-        let payload = ListingEventPayload { product_id, event };
-        if let Err(err) = app.emit_to(label.as_str(), LISTING_EVENT, payload) {
-            tracing::warn!(%err, "could not send a generation event to the window");
-        }
-    });
+    let on_event = forward_events(app, &window, product_id);
     // Each press of Generate is a new variant: a fresh seed, which the
     // draft's provenance records so the text stays reproducible.
     let mut params = vitrine_core::studio::listing_params();
@@ -264,6 +258,22 @@ pub async fn generate_listing(
         .await?;
     tracing::info!(product_id, draft_id = draft.id, "listing generated");
     Ok(draft)
+}
+
+/// Sends a generation's events to the window that asked for it, on
+/// `listing://event` (listings and scripts stream alike).
+fn forward_events(
+    app: AppHandle,
+    window: &Window,
+    product_id: i64,
+) -> Box<dyn FnMut(GenerationEvent) + Send> {
+    let label = window.label().to_string();
+    Box::new(move |event: GenerationEvent| {
+        let payload = ListingEventPayload { product_id, event };
+        if let Err(err) = app.emit_to(label.as_str(), LISTING_EVENT, payload) {
+            tracing::warn!(%err, "could not send a generation event to the window");
+        }
+    })
 }
 
 /// Write a livestream script for one product (the core's script pipeline),
@@ -289,13 +299,7 @@ pub async fn generate_script(
             "a text for product {product_id} is already being generated"
         ))
     })?;
-    let label = window.label().to_string();
-    let on_event = Box::new(move |event: GenerationEvent| {
-        let payload = ListingEventPayload { product_id, event };
-        if let Err(err) = app.emit_to(label.as_str(), LISTING_EVENT, payload) {
-            tracing::warn!(%err, "could not send a generation event to the window");
-        }
-    });
+    let on_event = forward_events(app, &window, product_id);
     let request = vitrine_core::script::ScriptRequest {
         product_ids: vec![product_id],
         lang,
