@@ -227,13 +227,7 @@ fn per_token_rate_limit() {
 fn photo_to_exported_listing_through_the_review_workflow() {
     let s = Server::start();
     let tk = &s.tokens;
-    let up = s.post_form(
-        "/api/photos",
-        &tk.author,
-        &[("file", Some("red tee.png"), &red_square_png())],
-    );
-    assert_eq!(up.status, 200, "{}", String::from_utf8_lossy(&up.body));
-    let up = up.json();
+    let up = s.upload_photo(&tk.author, "red tee.png", &red_square_png());
     let product = up["product_id"].as_i64().expect("product id");
     assert_eq!(up["photo"]["source_name"], "red tee.png");
     assert!(

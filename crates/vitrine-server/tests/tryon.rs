@@ -31,13 +31,8 @@ fn reddish(img: &image::RgbaImage) -> usize {
 fn a_products_tryon_over_http() {
     let s = Server::start();
     let tk = &s.tokens;
-    let up = s.post_form(
-        "/api/photos",
-        &tk.author,
-        &[("file", Some("red tee.png"), &red_square_png())],
-    );
-    assert_eq!(up.status, 200, "{}", String::from_utf8_lossy(&up.body));
-    let id = up.json()["product_id"].as_i64().expect("product id");
+    let up = s.upload_photo(&tk.author, "red tee.png", &red_square_png());
+    let id = up["product_id"].as_i64().expect("product id");
     let path = format!("/api/products/{id}/tryon");
 
     let front = s.get(&format!("{path}?px=256&framing=close"), Some(&tk.reviewer));

@@ -251,6 +251,13 @@ impl Server {
             &body,
         )
     }
+
+    /// Uploads a photo, which must be accepted; the ingest's JSON.
+    pub fn upload_photo(&self, token: &str, name: &str, bytes: &[u8]) -> serde_json::Value {
+        let up = self.post_form("/api/photos", token, &[("file", Some(name), bytes)]);
+        assert_eq!(up.status, 200, "{}", String::from_utf8_lossy(&up.body));
+        up.json()
+    }
 }
 
 impl Drop for Server {
