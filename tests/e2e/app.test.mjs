@@ -1141,6 +1141,15 @@ const SECRET = "sk-e2e-secret-token-9876";
 
 test("settings: threads, remote backend and router threshold persist; library filters survive a restart; variants side by side; checks explained in Chinese", { timeout: generateTimeoutMs * 3 + 300_000 }, async () => {
   const { server, url } = await modelsServer(SECRET);
+  try {
+    await settingsAndVariants(url);
+  } finally {
+    // An open listener keeps node's test runner from ever exiting.
+    server.close();
+  }
+});
+
+async function settingsAndVariants(url) {
   let ownProduct = null;
   let driver = await startApp();
   try {
@@ -1148,7 +1157,10 @@ test("settings: threads, remote backend and router threshold persist; library fi
     await driver.findElement(sel("nav-library")).click();
     // A product of this test's own, with a photo and no listing yet; earlier
     // tests leave products with listings and catalogue rows without photos.
-    const productIds = async () => Promise.all((await driver.findElements(sel("product-item"))).map((i) => i.getAttribute("data-product-id")));
+    // Read in one script: the grid re-renders as the library loads, and an
+    // element found in one WebDriver call can be gone by the next.
+    const productIds = async () =>
+      driver.executeScript("return [...document.querySelectorAll('[data-testid=\"product-item\"]')].map((i) => i.dataset.productId);");
     const before = new Set(await productIds());
     await driver.findElement(sel("file-input")).sendKeys(join(repo, "assets", "samples", "cushion-01.png"));
     ownProduct = await waitFor(driver, "the new product", generateTimeoutMs, async () => (await productIds()).find((id) => !before.has(id)));
@@ -1277,6 +1289,5 @@ test("settings: threads, remote backend and router threshold persist; library fi
     throw err;
   } finally {
     await driver.quit();
-    server.close();
   }
-});
+}

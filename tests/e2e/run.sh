@@ -8,7 +8,8 @@
 # Needs: tauri-driver (cargo install tauri-driver --version 2.1.0 --locked),
 # WebKitWebDriver (Debian: webkit2gtk-driver), xvfb-run (Debian: xvfb) unless
 # a display is already set. Screenshots and the app's log go to $E2E_OUT
-# (default tests/e2e/out). Exits non-zero when any test fails.
+# (default tests/e2e/out). Exits non-zero when any test fails, or when the
+# whole run passes E2E_TIMEOUT_S seconds (default 1800).
 # E2E_ONLY=PATTERN runs only the tests whose name matches (e.g.
 # E2E_ONLY=measure for the app's figures, written to $E2E_OUT/bench.json).
 set -euo pipefail
@@ -20,7 +21,7 @@ build="${E2E_BUILD:-0}"
 for arg in "$@"; do
   case "$arg" in
     --build) build=1 ;;
-    -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h | --help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -62,7 +63,10 @@ rm -f "$E2E_OUT"/*.png "$E2E_OUT"/results.tap
 export NO_AT_BRIDGE=1
 export GDK_BACKEND=x11
 
-cmd=(node --test --test-concurrency=1
+# A hard limit on the whole run, and --test-force-exit, so that a failed test
+# that leaves a handle open (a listener, a child) can never hang CI.
+limit="${E2E_TIMEOUT_S:-1800}"
+cmd=(timeout --kill-after=30 "$limit" node --test --test-concurrency=1 --test-force-exit
   --test-reporter=spec --test-reporter-destination=stdout
   --test-reporter=tap --test-reporter-destination="$E2E_OUT/results.tap")
 if [ -n "${E2E_ONLY:-}" ]; then cmd+=(--test-name-pattern="$E2E_ONLY"); fi
@@ -76,6 +80,7 @@ else
   xvfb-run --auto-servernum --server-args="-screen 0 1280x1024x24" "${cmd[@]}" || status=$?
 fi
 
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then echo "e2e: stopped after ${limit} s (E2E_TIMEOUT_S)" >&2; fi
 pass="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$E2E_OUT/results.tap" 2>/dev/null | tail -1)"
 fail="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$E2E_OUT/results.tap" 2>/dev/null | tail -1)"
 echo "e2e: screenshots in $E2E_OUT"
