@@ -101,10 +101,21 @@ fi
 # reuses a llama-cpp-python already built there or in its wheel cache; on a
 # fresh machine it builds llama.cpp from source once.
 LLAMACPP_PKG="llama-cpp-python[server]==0.3.36"
+# llama.cpp builds for every instruction set the build machine reports
+# (GGML_NATIVE), AMX included; on a VM that reports AMX without enabling it
+# the server dies with an invalid opcode on its first request. Build for
+# AVX2 and FMA instead, which every machine the tests run on has. The flags
+# are stamped in the venv, so a build made with other flags is redone (and
+# pip's wheel cache, which ignores CMAKE_ARGS, is bypassed for it).
+LLAMACPP_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+# The server's own dependencies, as last tested (pip would otherwise take
+# whatever is newest).
+LLAMACPP_CONSTRAINTS="scripts/constraints/llamacpp-server.txt"
 llamacpp_ready() {
   "$1" -c 'import llama_cpp, llama_cpp.server.app, uvicorn; assert llama_cpp.__version__ == "0.3.36"' \
     >/dev/null 2>&1
 }
+llamacpp_stamp() { echo "$LLAMACPP_PKG $LLAMACPP_CMAKE_ARGS"; }
 if [ "$TEST_DEPS" -eq 1 ]; then
   if [ -n "${VITRINE_LLAMACPP_PYTHON:-}" ]; then
     if ! llamacpp_ready "$VITRINE_LLAMACPP_PYTHON"; then
@@ -114,12 +125,17 @@ if [ "$TEST_DEPS" -eq 1 ]; then
     fi
   else
     LLAMACPP_VENV="${VITRINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vitrine}/bench/llamacpp-venv"
-    if ! llamacpp_ready "$LLAMACPP_VENV/bin/python"; then
-      say "Installing $LLAMACPP_PKG into $LLAMACPP_VENV"
+    stamp="$LLAMACPP_VENV/.vitrine-build"
+    if ! llamacpp_ready "$LLAMACPP_VENV/bin/python" \
+      || [ "$(cat "$stamp" 2>/dev/null)" != "$(llamacpp_stamp)" ]; then
+      say "Installing $LLAMACPP_PKG into $LLAMACPP_VENV (builds llama.cpp: several minutes)"
       [ -x "$LLAMACPP_VENV/bin/python" ] || python3 -m venv "$LLAMACPP_VENV"
-      "$LLAMACPP_VENV/bin/python" -m pip install -q --disable-pip-version-check "$LLAMACPP_PKG"
+      CMAKE_ARGS="$LLAMACPP_CMAKE_ARGS" "$LLAMACPP_VENV/bin/python" -m pip install -q \
+        --disable-pip-version-check --no-cache-dir --force-reinstall \
+        -c "$LLAMACPP_CONSTRAINTS" "$LLAMACPP_PKG"
       llamacpp_ready "$LLAMACPP_VENV/bin/python" || {
         echo "setup.sh: $LLAMACPP_PKG does not import in $LLAMACPP_VENV" >&2; exit 1; }
+      llamacpp_stamp > "$stamp"
     fi
   fi
 fi
