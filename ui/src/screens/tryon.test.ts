@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dragged, fpsOf, FrameOrder, keyed, median, movingAt, normalise, parseFrame, PRESETS, SETTLE_MS, withPhotos, zoomed } from "./tryon";
+import { dragged, fpsOf, keyed, median, movingAt, normalise, parseFrame, PRESETS, SETTLE_MS, withPhotos, zoomed } from "./tryon";
 import { t } from "../i18n";
 
 describe("try-on orbit", () => {
@@ -61,16 +61,6 @@ describe("try-on frames", () => {
     expect(movingAt(false, 1_000, 1_000 - SETTLE_MS / 2)).toBe(true);
     expect(movingAt(false, 1_000, 1_000 - SETTLE_MS)).toBe(false);
     expect(movingAt(false, 1_000, -Infinity)).toBe(false);
-  });
-
-  it("draws frames in the order they were asked for, dropping one that lands late", () => {
-    const order = new FrameOrder();
-    const [a, b, c] = [order.next(), order.next(), order.next()];
-    expect(order.landed(b)).toBe(true);
-    // Asked for before the frame on the canvas: stale.
-    expect(order.landed(a)).toBe(false);
-    expect(order.landed(c)).toBe(true);
-    expect(order.landed(order.next())).toBe(true);
   });
 
   it("takes the median of timings", () => {

@@ -2,13 +2,12 @@
 // orbit, wheel or pinch to zoom) or the keyboard (arrows, + and −). The
 // shell prepares the 3D scene once per product, photos, garment and size;
 // each frame is then one draw, delivered as raw RGBA bytes (binary IPC, no
-// base64) and put on the canvas as it is. Frame requests leave on animation
-// frames, at most one per animation frame and at most MAX_IN_FLIGHT out at
-// once: one frame renders while the last crosses the IPC, a fast drag skips
-// the angles the renderer had no time for instead of queueing them, and the
-// page stays free to paint and take input. A frame older than the one on
-// the canvas is dropped. Frames drawn while the view moves are
-// unantialiased (cheap on a CPU); a final one follows when it stops.
+// base64) and put on the canvas as it is. Frame requests are paced by
+// requestAnimationFrame, at most one in flight, the next asked for only on
+// the animation frame after the last one landed: a fast drag skips the
+// angles the renderer had no time for instead of queueing them, and the
+// page stays free to paint and take input. Frames drawn while the view
+// moves are unantialiased (cheap on a CPU); a final one follows when it stops.
 
 import type { api as Api } from "../api";
 import { el, replaceChildren } from "../dom";
@@ -19,32 +18,6 @@ type Backend = Pick<typeof Api, "listProducts" | "getProduct" | "tryonPrepare" |
 
 /** The canvas's backing size: 30+ fps on a software rasteriser. */
 export const FRAME_PX = 512;
-/**
- * Frames asked for and not yet landed. Two overlap the render of one with
- * the IPC transfer and the drawing of the other; more would only queue at
- * the renderer, which draws one frame at a time.
- */
-export const MAX_IN_FLIGHT = 2;
-
-/**
- * Which landed frames go on the canvas: frames are numbered as they are
- * asked for, and one that lands after a later one was drawn is stale.
- */
-export class FrameOrder {
-  private asked = 0;
-  private drawn = 0;
-  /** The number of the next frame asked for. */
-  next(): number {
-    this.asked += 1;
-    return this.asked;
-  }
-  /** Whether frame `n`, just landed, is to be drawn (and is then the one shown). */
-  landed(n: number): boolean {
-    if (n <= this.drawn) return false;
-    this.drawn = n;
-    return true;
-  }
-}
 /**
  * While the view moves (turning, or input in the last SETTLE_MS) frames are
  * drawn without antialiasing, a fraction of a software rasteriser's work;
@@ -191,9 +164,7 @@ export class TryOnScreen {
   private chosenGarment: string | null = null;
   private preparing = 0;
   private dirty = false;
-  /** Frames asked for and not landed yet (at most MAX_IN_FLIGHT). */
-  private inFlight = 0;
-  private readonly order = new FrameOrder();
+  private inFlight = false;
   private rafPending = false;
   private turning = false;
   /** When the user last moved the view (drag, wheel, pinch, key). */
@@ -426,7 +397,7 @@ export class TryOnScreen {
   private settleLater(): void {
     clearTimeout(this.settleTimer);
     this.settleTimer = setTimeout(() => {
-      if (!this.roughShown || this.inFlight > 0 || this.dirty) return;
+      if (!this.roughShown || this.inFlight || this.dirty) return;
       if (this.isMoving(performance.now())) this.settleLater();
       else this.request();
     }, SETTLE_MS);
@@ -452,55 +423,49 @@ export class TryOnScreen {
   }
 
   private async pump(): Promise<void> {
-    if (this.inFlight >= MAX_IN_FLIGHT || !this.dirty || !this.info || this.view.hidden) return;
+    if (this.inFlight || !this.dirty || !this.info || this.view.hidden) return;
     this.dirty = false;
-    this.inFlight += 1;
-    const n = this.order.next();
+    this.inFlight = true;
     const o = this.orbit;
-    const t0 = performance.now();
-    const wait = t0 - this.requestedAt;
-    const moving = this.isMoving(t0);
-    if (this.turning) {
-      // The next step of the turn can leave on the next animation frame,
-      // while this one is still out.
-      this.orbit = normalise({ ...this.orbit, azimuth: this.orbit.azimuth + 4 });
-      this.request();
-    }
     try {
+      const t0 = performance.now();
+      const moving = this.isMoving(t0);
       const bytes = await this.backend.tryonFrame(o.azimuth, o.elevation, o.zoom, FRAME_PX, moving);
       const t1 = performance.now();
       const frame = parseFrame(bytes, FRAME_PX);
-      if (this.order.landed(n)) {
-        const ctx = this.canvas.getContext("2d");
-        if (ctx) {
-          ctx.fillStyle = BACKGROUND;
-          ctx.fillRect(0, 0, FRAME_PX, FRAME_PX);
-          ctx.putImageData(frame.image, frame.x, frame.y);
-        }
-        const t2 = performance.now();
-        this.shown.push(t2);
-        this.timings.push({ wait, ipc: t1 - t0, draw: t2 - t1 });
-        if (this.shown.length > 120) this.shown.splice(0, this.shown.length - 120);
-        if (this.timings.length > 60) this.timings.splice(0, this.timings.length - 60);
-        this.canvas.dataset.azimuth = o.azimuth.toFixed(1);
-        this.canvas.dataset.quality = moving ? "moving" : "final";
-        this.roughShown = moving;
-        this.showFps();
+      const ctx = this.canvas.getContext("2d");
+      if (ctx) {
+        ctx.fillStyle = BACKGROUND;
+        ctx.fillRect(0, 0, FRAME_PX, FRAME_PX);
+        ctx.putImageData(frame.image, frame.x, frame.y);
       }
+      const t2 = performance.now();
+      this.shown.push(t2);
+      this.timings.push({ wait: t0 - this.requestedAt, ipc: t1 - t0, draw: t2 - t1 });
+      if (this.shown.length > 120) this.shown.splice(0, this.shown.length - 120);
+      if (this.timings.length > 60) this.timings.splice(0, this.timings.length - 60);
+      this.canvas.dataset.azimuth = o.azimuth.toFixed(1);
+      this.canvas.dataset.quality = moving ? "moving" : "final";
+      this.roughShown = moving;
+      this.showFps();
     } catch (err) {
       this.setTurning(false);
       this.onError(err);
       return;
     } finally {
-      this.inFlight -= 1;
+      this.inFlight = false;
     }
-    // Whatever moved while this frame was out leaves on the next animation
-    // frame, not at once: the page gets to paint and to handle input in
-    // between (asked back to back, WebKit's main thread once stayed busy
-    // long enough for WebDriver to call the page hung), and all of it is
+    if (this.turning) {
+      this.orbit = normalise({ ...this.orbit, azimuth: this.orbit.azimuth + 4 });
+      this.dirty = true;
+    }
+    // The next frame leaves on the next animation frame, not at once: the
+    // page gets to paint this one and to handle input in between (asked
+    // back to back, WebKit's main thread once stayed busy long enough for
+    // WebDriver to call the page hung), and whatever moved meanwhile is
     // folded into the one orbit that frame draws.
     if (this.dirty) this.request();
-    else if (this.roughShown && this.inFlight === 0) this.settleLater();
+    else if (this.roughShown) this.settleLater();
   }
 
   private bindPointer(): void {
