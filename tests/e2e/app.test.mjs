@@ -141,6 +141,20 @@ async function screenshot(driver, name) {
   } catch (err) {
     log(`screenshot ${name} failed: ${err.message}`);
   }
+  // CI keeps the log, not the pictures: on a failure, write down what the screen showed.
+  if (name.startsWith("failure")) {
+    try {
+      const page = await driver.executeScript(`
+        const screen = [...document.querySelectorAll("section.screen")].find((s) => !s.hidden);
+        const root = screen ?? document.body;
+        const ids = [...root.querySelectorAll("[data-testid]")].map((e) => e.dataset.testid);
+        return { screen: screen?.id ?? null, testids: [...new Set(ids)].join(" "), text: root.innerText.replace(/\\s+/g, " ").slice(0, 1500) };
+      `);
+      log(`page at ${name}: ${JSON.stringify(page)}`);
+    } catch (err) {
+      log(`page at ${name} unreadable: ${err.message}`);
+    }
+  }
 }
 
 /** The error banner's text when it is shown, else null. */
@@ -166,6 +180,38 @@ async function waitFor(driver, what, timeoutMs, check) {
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastErr ? ` (${lastErr.message})` : ""}`);
+}
+
+/**
+ * Click the button `testid` and wait for what it should bring up. A click
+ * through WebKitWebDriver is a pointer event at a point worked out before it
+ * is sent; when the page lays out again in between, the event can land
+ * beside the button and nothing happens. A person would click again, and so
+ * does this (every 5 s, saying so in the log); an error the app shows still
+ * fails at once.
+ */
+async function clickFor(driver, testid, what, check, timeoutMs = UI_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await driver.findElement(sel(testid)).click();
+    } catch (err) {
+      // Re-rendered between the find and the click: find it again.
+      if (Date.now() >= deadline) throw err;
+      log(`click on ${testid} failed (${err.name}); trying again`);
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    const left = deadline - Date.now();
+    try {
+      return await waitFor(driver, what, Math.max(500, Math.min(5000, left)), check);
+    } catch (err) {
+      if (/shows an error/.test(err.message) || left <= 5000) {
+        throw new Error(`${err.message.replace(/after [0-9.]+ s/, `after ${timeoutMs / 1000} s and ${attempt} click(s)`)}`);
+      }
+      log(`clicked ${testid} and ${what} did not come (click ${attempt}); clicking again`);
+    }
+  }
 }
 
 async function textOf(driver, id) {
@@ -443,8 +489,7 @@ test("review, edit, approve and export the draft; Settings; Chinese and back", {
 
     // Edit the title to markup that tries to run script: a new version,
     // shown as literal text; the payload never runs.
-    await driver.findElement(sel("review-edit")).click();
-    const titleInput = await waitFor(driver, "the draft editor", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("review-edit-title")))[0]);
+    const titleInput = await clickFor(driver, "review-edit", "the draft editor", async () => (await driver.findElements(sel("review-edit-title")))[0]);
     await titleInput.clear();
     await titleInput.sendKeys(XSS_TITLE);
     await driver.findElement(sel("review-edit-save")).click();
@@ -1263,8 +1308,7 @@ async function settingsAndVariants(url) {
     assert.equal(await kept.getAttribute("data-status"), "draft");
     await kept.click();
     await waitFor(driver, "the draft in the review screen", UI_TIMEOUT_MS, async () => (await textOf(driver, "review-title")) !== "");
-    await driver.findElement(sel("review-edit")).click();
-    const titleInput = await waitFor(driver, "the draft editor", UI_TIMEOUT_MS, async () => (await driver.findElements(sel("review-edit-title")))[0]);
+    const titleInput = await clickFor(driver, "review-edit", "the draft editor", async () => (await driver.findElements(sel("review-edit-title")))[0]);
     await titleInput.clear();
     await titleInput.sendKeys("The best hoodie, 100% perfect");
     await driver.findElement(sel("review-edit-save")).click();

@@ -342,6 +342,17 @@ function clearError(): void {
 
 errorDismiss.addEventListener("click", clearError);
 
+// A fault in the UI's own code would otherwise fail in silence: a button
+// that does nothing and no word why. Say so in the banner like any error.
+window.addEventListener("error", (ev) => {
+  if (ev.error !== undefined && ev.error !== null) showError(ev.error);
+  else if (ev.message) showError(new Error(ev.message));
+});
+window.addEventListener("unhandledrejection", (ev) => {
+  const e = toIpcError(ev.reason);
+  if (!isCancelled(e)) showError(e);
+});
+
 // ---------------------------------------------------------------- products
 
 function renderProducts(): void {
