@@ -19,7 +19,11 @@ fn schemathesis_finds_no_contract_violation() {
     let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis.toml");
     let s = Server::start();
     let seed = std::env::var("VITRINE_SCHEMATHESIS_SEED").unwrap_or_else(|_| "20261129".into());
+    // schemathesis keeps a cache of past failures under its working
+    // directory; a throwaway one keeps it out of the checkout.
+    let workdir = tempfile::tempdir().expect("temp dir");
     let out = Command::new(&schemathesis)
+        .current_dir(workdir.path())
         .arg("--config-file")
         .arg(&config)
         .args(["run", &s.url("/openapi.json")])
