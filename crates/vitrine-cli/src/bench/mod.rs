@@ -26,6 +26,12 @@ mod vision;
 
 const RUNNER: &str = include_str!("llamacpp_runner.py");
 const LLAMA_CPP_PYTHON: &str = "llama-cpp-python==0.3.36";
+/// llama.cpp's build flags, the same as `scripts/setup.sh`'s: a native build
+/// uses every instruction set the machine reports, and a VM that reports AMX
+/// without enabling it kills the reference with an invalid opcode. A user's
+/// own `CMAKE_ARGS` (a CUDA build, say) wins.
+const LLAMA_CPP_CMAKE_ARGS: &str =
+    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON";
 /// Product copy, repeated until the prompt has the requested length.
 const PROMPT_TEXT: &str = "Soft navy hoodie in brushed cotton fleece with a lined hood, \
     kangaroo pocket and ribbed cuffs. Relaxed fit for everyday wear, machine washable at 30 degrees. \
@@ -491,6 +497,10 @@ fn llamacpp_python() -> Result<PathBuf> {
     if !status.success() {
         bail!("python3 -m venv failed (install python3-venv)");
     }
+    let cmake_args =
+        std::env::var("CMAKE_ARGS").unwrap_or_else(|_| LLAMA_CPP_CMAKE_ARGS.to_owned());
+    // pip's wheel cache ignores CMAKE_ARGS: a wheel built natively before
+    // would be reused as it is.
     let status = Command::new(&python)
         .args([
             "-m",
@@ -498,8 +508,10 @@ fn llamacpp_python() -> Result<PathBuf> {
             "install",
             "-q",
             "--disable-pip-version-check",
+            "--no-cache-dir",
             LLAMA_CPP_PYTHON,
         ])
+        .env("CMAKE_ARGS", &cmake_args)
         .status()?;
     if !status.success() || !works(&python) {
         bail!("installing {LLAMA_CPP_PYTHON} failed (it needs a C++ compiler and cmake)");
