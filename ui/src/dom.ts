@@ -65,6 +65,18 @@ export function replaceChildren(parent: Element, ...children: Child[]): void {
   append(parent, ...children);
 }
 
+/**
+ * Give a select these options and this value. The options are replaced only
+ * when their values or labels differ: rebuilding them on every refresh
+ * closes a list the user has open and drops their choice halfway.
+ */
+export function setOptions(select: HTMLSelectElement, options: readonly HTMLOptionElement[], value: string): void {
+  const key = (o: HTMLOptionElement) => `${o.value}\u0000${o.textContent ?? ""}`;
+  const same = select.options.length === options.length && options.every((o, i) => key(o) === key(select.options[i] as HTMLOptionElement));
+  if (!same) replaceChildren(select, ...options);
+  if (select.value !== value) select.value = value;
+}
+
 /** Look up an element that must exist (built by the app itself). */
 export function byTestId<T extends HTMLElement = HTMLElement>(root: ParentNode, id: string): T {
   const found = root.querySelector<T>(`[data-testid="${id}"]`);

@@ -1,6 +1,6 @@
 import "./styles.css";
 import { api } from "./api";
-import { append, el, replaceChildren, setAttr } from "./dom";
+import { append, el, replaceChildren, setAttr, setOptions } from "./dom";
 import { errorText, errorTitle, isCancelled, toIpcError } from "./errors";
 import { FactsPanel } from "./factsPanel";
 import { applyTranslations, initLocale, isLocale, type Key, type Locale, onLocaleChange, setAttrText, setLocale, setText, t } from "./i18n";
@@ -83,12 +83,9 @@ const photoFilter = el("select", { testid: "filter-photo", attrs: { id: "filter-
 const clearFilters = setText(el("button", { class: "ghost small", testid: "filter-clear", attrs: { type: "button" } }), "library.filter.clear");
 /** Fill the filter selects in the current language, keeping the choices. */
 function fillFilterOptions(): void {
-  replaceChildren(categoryFilter, ...categoryOptions(state.products, filter.category));
-  categoryFilter.value = filter.category;
-  replaceChildren(statusFilter, ...statusOptions());
-  statusFilter.value = filter.status;
-  replaceChildren(photoFilter, ...photoOptions());
-  photoFilter.value = filter.photo;
+  setOptions(categoryFilter, categoryOptions(state.products, filter.category), filter.category);
+  setOptions(statusFilter, statusOptions(), filter.status);
+  setOptions(photoFilter, photoOptions(), filter.photo);
   clearFilters.hidden = !isFiltered(filter);
 }
 function filterChanged(): void {

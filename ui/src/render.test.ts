@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { el, isSafeImageUrl, setAttr } from "./dom";
+import { el, isSafeImageUrl, setAttr, setOptions } from "./dom";
 import { colourInfo, formatBytes, matchesProduct, pickModels, renderDraft, renderFacts, renderFindings, renderListing, renderModelOptions } from "./render";
 import type { Draft, Fact, Listing, ModelStatus } from "./types";
 
@@ -240,6 +240,23 @@ describe("dom helpers", () => {
     expect(node.childNodes.length).toBe(2);
     expect(node.firstChild?.nodeType).toBe(Node.TEXT_NODE);
     expect(node.querySelector("script")).toBeNull();
+  });
+
+  it("keeps a select's options when they have not changed, and replaces them when they have", () => {
+    const opts = (labels: string[]) => labels.map((l, i) => el("option", { attrs: { value: `v${i}` } }, l));
+    const select = el("select");
+    setOptions(select, opts(["All", "Draft"]), "v1");
+    const first = select.options[0];
+    expect(select.value).toBe("v1");
+    setOptions(select, opts(["All", "Draft"]), "v1");
+    expect(select.options[0]).toBe(first);
+    setOptions(select, opts(["全部", "草稿"]), "v0");
+    expect(select.options[0]).not.toBe(first);
+    expect([...select.options].map((o) => o.textContent)).toEqual(["全部", "草稿"]);
+    expect(select.value).toBe("v0");
+    setOptions(select, opts(["全部", "草稿", "已批准"]), "v2");
+    expect(select.options.length).toBe(3);
+    expect(select.value).toBe("v2");
   });
 });
 
