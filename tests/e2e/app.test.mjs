@@ -185,10 +185,10 @@ async function waitFor(driver, what, timeoutMs, check) {
 /**
  * Click the button `testid` and wait for what it should bring up. A click
  * through WebKitWebDriver is a pointer event at a point worked out before it
- * is sent; when the page lays out again in between, the event can land
- * beside the button and nothing happens. A person would click again, and so
- * does this (every 5 s, saying so in the log); an error the app shows still
- * fails at once.
+ * is sent; when the page lays out again in between, or scrolls sideways (as
+ * it once did, see assertFitsWidth), the event can land beside the button
+ * and nothing happens. A person would click again, and so does this (every
+ * 5 s, saying so in the log); an error the app shows still fails at once.
  */
 async function clickFor(driver, testid, what, check, timeoutMs = UI_TIMEOUT_MS) {
   const deadline = Date.now() + timeoutMs;
