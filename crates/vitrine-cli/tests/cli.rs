@@ -705,6 +705,39 @@ fn analyze_reads_the_label_when_the_classifier_is_unsure() {
     assert_eq!(ocr(juice), 0, "{juice}");
 }
 
+/// A red wine's bottle is near-black under a white label that covers half
+/// of it. A plain `vitrine analyze` reads the label (wine is packaged), and
+/// the paper and its print are left out of the colours; without reading
+/// it (`--no-ocr`) the label's white leads.
+#[test]
+fn analyze_leaves_a_paper_label_out_of_the_colour() {
+    let colour = |args: &[&str]| {
+        let data = tempfile::tempdir().unwrap();
+        let out = run(vitrine(data.path())
+            .args(["--threads", "2", "analyze", "--json"])
+            .args(args)
+            .arg(samples().join("wine-bottle-01.png")));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let colours: Vec<String> = v["photos"][0]["facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["key"] == "colour")
+            .map(|f| f["value"].as_str().unwrap_or_default().to_string())
+            .collect();
+        colours
+    };
+    let read = colour(&[]);
+    assert_eq!(read.first().map(String::as_str), Some("black"), "{read:?}");
+    let unread = colour(&["--no-ocr"]);
+    assert_eq!(
+        unread.first().map(String::as_str),
+        Some("white"),
+        "{unread:?}"
+    );
+}
+
 /// Grayscale and CMYK JPEGs, 16-bit and palette PNGs, animated PNG and
 /// WebP, an 8×8 image and noise are analysed; GIF is refused with the
 /// reason; the noise, which shows no product, gets no category.

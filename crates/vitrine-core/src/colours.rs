@@ -141,17 +141,47 @@ fn nearest(lab: Lab) -> &'static ColourName {
 /// Foreground: when the photo has transparent pixels, the opaque ones;
 /// otherwise, when the photo's border is one plain colour (a studio
 /// backdrop), everything not connected to the border in that colour;
-/// otherwise every pixel.
+/// otherwise every pixel. Each pixel counts by the square of its opacity:
+/// the half-transparent parts of a cut-out (a shadow left under the
+/// product, clear glass, soft edges) show the backdrop as much as the
+/// product, and must not outweigh its solid body.
 pub fn dominant_colours(img: &DynamicImage) -> Vec<ColourShare> {
     let small = area_downsample(img, ANALYSIS_SIDE);
     let mask = foreground_mask(&small);
+    colours_of(&small, &mask)
+}
+
+/// [`dominant_colours`] of a packaged product whose printed label was read:
+/// `text_boxes` are the read lines (`[x0, y0, x1, y1]` in `img`'s pixels).
+/// Where they sit on light paper, the paper and what is printed on it are
+/// left out (`crate::label_paper`): a red wine's bottle is dark, whatever
+/// its white label says. `None` when there is no such label.
+pub fn dominant_colours_beside_label(
+    img: &DynamicImage,
+    text_boxes: &[[u32; 4]],
+) -> Option<Vec<ColourShare>> {
+    let small = area_downsample(img, ANALYSIS_SIDE);
+    let mut mask = foreground_mask(&small);
+    let (w, h) = img.dimensions();
+    let label = crate::label_paper::label_mask(&small, &mask, text_boxes, (w, h))?;
+    for (keep, on_label) in mask.iter_mut().zip(&label) {
+        *keep &= !on_label;
+    }
+    Some(colours_of(&small, &mask))
+}
+
+/// The named colours of the `mask`ed pixels of an analysis image.
+fn colours_of(small: &RgbaImage, mask: &[bool]) -> Vec<ColourShare> {
     let mut points = Vec::new();
     let mut rgbs = Vec::new();
-    for (p, keep) in small.pixels().zip(&mask) {
+    let mut weights = Vec::new();
+    for (p, keep) in small.pixels().zip(mask) {
         if *keep {
             let rgb = [p[0], p[1], p[2]];
             points.push(Lab::from_srgb(rgb));
             rgbs.push(rgb);
+            let opacity = f64::from(p[3]) / 255.0;
+            weights.push(opacity * opacity);
         }
     }
     if points.is_empty() {
@@ -159,23 +189,26 @@ pub fn dominant_colours(img: &DynamicImage) -> Vec<ColourShare> {
     }
 
     let (centres, assignment) = kmeans(&points, CLUSTERS);
-    let total = points.len() as f32;
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 {
+        return Vec::new();
+    }
 
     struct Cluster {
-        count: usize,
-        rgb_sum: [u64; 3],
+        weight: f64,
+        rgb_sum: [f64; 3],
     }
     let mut clusters: Vec<Cluster> = (0..centres.len())
         .map(|_| Cluster {
-            count: 0,
-            rgb_sum: [0; 3],
+            weight: 0.0,
+            rgb_sum: [0.0; 3],
         })
         .collect();
-    for (rgb, &c) in rgbs.iter().zip(&assignment) {
+    for ((rgb, &c), &w) in rgbs.iter().zip(&assignment).zip(&weights) {
         let cl = &mut clusters[c];
-        cl.count += 1;
+        cl.weight += w;
         for (sum, &v) in cl.rgb_sum.iter_mut().zip(rgb) {
-            *sum += u64::from(v);
+            *sum += f64::from(v) * w;
         }
     }
 
@@ -184,37 +217,38 @@ pub fn dominant_colours(img: &DynamicImage) -> Vec<ColourShare> {
     struct Named {
         key: &'static str,
         name: &'static ColourName,
-        count: usize,
-        largest: usize,
+        weight: f64,
+        largest: f64,
         hex: String,
     }
     let mut named: Vec<Named> = Vec::new();
     for (centre, cl) in centres.iter().zip(&clusters) {
-        if cl.count == 0 {
+        if cl.weight <= 0.0 {
             continue;
         }
         let name = nearest(*centre);
-        let n = cl.count as u64;
-        let mean = cl.rgb_sum.map(|s| ((s + n / 2) / n) as u8);
+        let mean = cl
+            .rgb_sum
+            .map(|s| (s / cl.weight).round().clamp(0.0, 255.0) as u8);
         let hex = format!("#{:02x}{:02x}{:02x}", mean[0], mean[1], mean[2]);
         match named.iter_mut().find(|x| x.key == name.key) {
             Some(existing) => {
-                existing.count += cl.count;
-                if cl.count > existing.largest {
-                    existing.largest = cl.count;
+                existing.weight += cl.weight;
+                if cl.weight > existing.largest {
+                    existing.largest = cl.weight;
                     existing.hex = hex;
                 }
             }
             None => named.push(Named {
                 key: &name.key,
                 name,
-                count: cl.count,
-                largest: cl.count,
+                weight: cl.weight,
+                largest: cl.weight,
                 hex,
             }),
         }
     }
-    named.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(b.key)));
+    named.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.key.cmp(b.key)));
     // A white product in studio light: its lit side reads white, its shaded
     // side a light grey or beige of about the same area. Shade never makes a
     // grey or beige thing whiter, so white nearly as large as the light
@@ -223,7 +257,7 @@ pub fn dominant_colours(img: &DynamicImage) -> Vec<ColourShare> {
         let light_neutral = first.key != "white" && is_light_neutral(&first.hex);
         let white = rest.iter().position(|n| n.key == "white");
         if let (true, Some(at)) = (light_neutral, white) {
-            if rest[at].count as f32 >= WHITE_IN_SHADE * first.count as f32 {
+            if rest[at].weight >= f64::from(WHITE_IN_SHADE) * first.weight {
                 let w = named.remove(at + 1);
                 named.insert(0, w);
             }
@@ -236,7 +270,7 @@ pub fn dominant_colours(img: &DynamicImage) -> Vec<ColourShare> {
             name_en: n.name.en.clone(),
             name_zh: n.name.zh.clone(),
             hex: n.hex,
-            share: n.count as f32 / total,
+            share: (n.weight / total) as f32,
         })
         .collect()
 }
@@ -811,6 +845,22 @@ mod tests {
             );
             assert!((got - back).abs() < 1e-4, "not symmetric");
         }
+    }
+
+    #[test]
+    fn a_half_transparent_shadow_does_not_outweigh_the_product() {
+        // A dark bottle (20% of the picture, opaque) and a light floor
+        // shadow left in the cut-out at 60% opacity (24%): unweighted, the
+        // shadow would lead.
+        let img = RgbaImage::from_fn(100, 100, |x, y| match (x, y) {
+            (40..60, 0..100) => Rgba([20, 15, 18, 255]),
+            (0..40, 70..100) | (60..100, 70..100) => Rgba([225, 225, 228, 153]),
+            _ => Rgba([0, 0, 0, 0]),
+        });
+        let colours = dominant_colours(&DynamicImage::ImageRgba8(img));
+        assert_eq!(colours[0].key, "black", "{colours:?}");
+        // 2000 opaque pixels against 2400 at 0.6²: 2000 / (2000 + 864).
+        assert!((colours[0].share - 0.70).abs() < 0.02, "{colours:?}");
     }
 
     #[test]

@@ -576,6 +576,21 @@ fn analyse(label: &Path, bytes: &[u8], understanding: &Understanding) -> Result<
             category = categorise(&printed).or(category);
         }
         let key = category.as_ref().and_then(|g| g.key.as_deref());
+        // A packaged product's paper label is not its colour (a red wine's
+        // bottle is near-black under a white label); the lines read show
+        // where the label is.
+        if label_text::is_packaged(kg, category.as_ref()) {
+            let boxes: Vec<[u32; 4]> = text
+                .iter()
+                .filter(|l| l.confidence >= label_text::MIN_LINE_CONFIDENCE)
+                .map(|l| l.bbox)
+                .collect();
+            if let Some(beside) = colours::dominant_colours_beside_label(&working, &boxes) {
+                if !beside.is_empty() {
+                    colours = beside;
+                }
+            }
+        }
         if let Some(c) = label_text::printed_colour(kg, key, &text, &colours) {
             // The label's colour leads; the shares stay the pixels'.
             if let Some(at) = colours.iter().position(|s| s.key == c) {

@@ -183,9 +183,15 @@ pub fn worth_reading(kg: &KnowledgeGraph, guess: Option<&CategoryGuess>, title: 
         // reads the text anyway.
         return false;
     };
-    if g.key.is_none() || g.confidence < SURE {
-        return true;
-    }
+    g.key.is_none() || g.confidence < SURE || is_packaged(kg, Some(g))
+}
+
+/// Whether the photo's category, or the classifier's top class, is one of
+/// the [`PACKAGED_TOP_LEVELS`]: goods that carry a printed label.
+pub fn is_packaged(kg: &KnowledgeGraph, guess: Option<&CategoryGuess>) -> bool {
+    let Some(g) = guess else {
+        return false;
+    };
     let packaged = |key: &str| {
         kg.category(key)
             .is_some_and(|c| PACKAGED_TOP_LEVELS.contains(&c.top_level()))
