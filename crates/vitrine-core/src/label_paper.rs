@@ -22,10 +22,14 @@ const PAPER_MIN_L: f32 = 62.0;
 const PAPER_MAX_CHROMA: f32 = 18.0;
 /// Share of the seed pixels that must look like paper.
 const PAPER_SEED_SHARE: f32 = 0.4;
-/// How much darker than its lit part the label may be where it turns away
-/// from the light round a bottle, and how much more colourful (CIELAB
-/// chroma): shaded paper is grey paper, still not the glass.
+/// How much darker (CIELAB L) than its lit part the label may be where it
+/// turns away from the light round a bottle: shaded paper is grey paper.
 const PAPER_SHADE: f32 = 35.0;
+/// How much lighter than the paper's colour a label pixel may be (the
+/// paper's colour is itself a mean of its lightest pixels).
+const PAPER_HIGHLIGHT: f32 = 8.0;
+/// How much more colourful (CIELAB chroma) than the paper a label pixel
+/// may be, lit or in shade; tinted glass beside it is more.
 const PAPER_CHROMA_TOLERANCE: f32 = 8.0;
 /// A "label" over more than this share of the product is the product
 /// itself (a white box, a white tube): keep it.
@@ -51,8 +55,8 @@ pub(crate) fn label_mask(
         .map(|p| Lab::from_srgb([p[0], p[1], p[2]]))
         .collect();
 
-    // Seeds: the foreground pixels a read line covers; at least the one
-    // under its centre, however small the line is in the analysis image.
+    // Seeds: the foreground pixels a read line covers; at least one pixel,
+    // however small the line is in the analysis image.
     let (sx, sy) = (w as f32 / pw as f32, h as f32 / ph as f32);
     let mut seeded = vec![false; lab.len()];
     let mut seeds = Vec::new();
@@ -99,7 +103,7 @@ pub(crate) fn label_mask(
         let c = lab[i];
         foreground[i]
             && c.a.hypot(c.b) <= paper_chroma + PAPER_CHROMA_TOLERANCE
-            && (paper.l - PAPER_SHADE..=paper.l + 8.0).contains(&c.l)
+            && (paper.l - PAPER_SHADE..=paper.l + PAPER_HIGHLIGHT).contains(&c.l)
     };
 
     let neighbours = |i: usize| {
