@@ -397,11 +397,7 @@ fn backdrop_mask(img: &RgbaImage) -> Option<Vec<bool>> {
         .collect();
 
     let n = border.len() as f32;
-    let mean = border.iter().fold(Lab::default(), |acc, &i| Lab {
-        l: acc.l + lab[i].l / n,
-        a: acc.a + lab[i].a / n,
-        b: acc.b + lab[i].b / n,
-    });
+    let mean = mean_lab(border.iter().map(|&i| lab[i]));
     let close = |i: usize| delta_e76(lab[i], mean) <= BACKDROP_DELTA_E;
     let matching = border.iter().filter(|&&i| close(i)).count() as f32;
     if matching / n < BACKDROP_BORDER_SHARE {
@@ -410,31 +406,50 @@ fn backdrop_mask(img: &RgbaImage) -> Option<Vec<bool>> {
 
     // Flood fill from the border so that backdrop-coloured parts inside the
     // product (a white logo on a shirt) stay foreground.
-    let mut foreground = vec![true; lab.len()];
-    let mut queue: VecDeque<usize> = VecDeque::new();
+    let mut backdrop = vec![false; lab.len()];
     for &i in &border {
-        if foreground[i] && close(i) {
-            foreground[i] = false;
-            queue.push_back(i);
-        }
+        backdrop[i] = close(i);
     }
+    grow_region(&mut backdrop, w, close);
+    let foreground: Vec<bool> = backdrop.iter().map(|&b| !b).collect();
+    let kept = foreground.iter().filter(|&&f| f).count() as f32;
+    (kept / lab.len() as f32 >= MIN_FOREGROUND_SHARE).then_some(foreground)
+}
+
+/// Grows `region` (a grid `width` pixels wide) from every pixel already in
+/// it over the 4-connected pixels that `may_join` admits.
+pub(crate) fn grow_region(region: &mut [bool], width: u32, may_join: impl Fn(usize) -> bool) {
+    let w = width as usize;
+    if w == 0 {
+        return;
+    }
+    let h = region.len() / w;
+    let mut queue: VecDeque<usize> = (0..region.len()).filter(|&i| region[i]).collect();
     while let Some(i) = queue.pop_front() {
-        let (x, y) = ((i as u32) % w, (i as u32) / w);
+        let (x, y) = (i % w, i / w);
         let neighbours = [
-            (x > 0).then(|| idx(x - 1, y)),
-            (x + 1 < w).then(|| idx(x + 1, y)),
-            (y > 0).then(|| idx(x, y - 1)),
-            (y + 1 < h).then(|| idx(x, y + 1)),
+            (x > 0).then(|| i - 1),
+            (x + 1 < w).then(|| i + 1),
+            (y > 0).then(|| i - w),
+            (y + 1 < h).then(|| i + w),
         ];
         for j in neighbours.into_iter().flatten() {
-            if foreground[j] && close(j) {
-                foreground[j] = false;
+            if !region[j] && may_join(j) {
+                region[j] = true;
                 queue.push_back(j);
             }
         }
     }
-    let kept = foreground.iter().filter(|&&f| f).count() as f32;
-    (kept / lab.len() as f32 >= MIN_FOREGROUND_SHARE).then_some(foreground)
+}
+
+/// The mean of some CIELAB colours (black for none).
+pub(crate) fn mean_lab(colours: impl ExactSizeIterator<Item = Lab>) -> Lab {
+    let n = colours.len() as f32;
+    colours.fold(Lab::default(), |acc, c| Lab {
+        l: acc.l + c.l / n,
+        a: acc.a + c.a / n,
+        b: acc.b + c.b / n,
+    })
 }
 
 /// k-means in CIELAB with a deterministic k-means++ start. Returns the

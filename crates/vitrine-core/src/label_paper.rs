@@ -9,11 +9,9 @@
 //! drawings on it). Text printed straight onto a coloured bottle or on a
 //! coloured label seeds no paper, and changes nothing.
 
-use std::collections::VecDeque;
-
 use image::RgbaImage;
 
-use crate::colours::Lab;
+use crate::colours::{grow_region, mean_lab, Lab};
 
 /// Lightness (CIELAB L) from which a seed pixel can be paper.
 const PAPER_MIN_L: f32 = 62.0;
@@ -92,12 +90,7 @@ pub(crate) fn label_mask(
     let mut by_lightness = paper_seeds;
     by_lightness.sort_by(|&a, &b| lab[b].l.total_cmp(&lab[a].l));
     let lightest = &by_lightness[..by_lightness.len().div_ceil(4)];
-    let n = lightest.len() as f32;
-    let paper = lightest.iter().fold(Lab::default(), |acc, &i| Lab {
-        l: acc.l + lab[i].l / n,
-        a: acc.a + lab[i].a / n,
-        b: acc.b + lab[i].b / n,
-    });
+    let paper = mean_lab(lightest.iter().map(|&i| lab[i]));
     let paper_chroma = paper.a.hypot(paper.b);
     let on_paper = |i: usize| {
         let c = lab[i];
@@ -106,35 +99,12 @@ pub(crate) fn label_mask(
             && (paper.l - PAPER_SHADE..=paper.l + PAPER_HIGHLIGHT).contains(&c.l)
     };
 
-    let neighbours = |i: usize| {
-        let (x, y) = ((i as u32) % w, (i as u32) / w);
-        [
-            (x > 0).then(|| idx(x - 1, y)),
-            (x + 1 < w).then(|| idx(x + 1, y)),
-            (y > 0).then(|| idx(x, y - 1)),
-            (y + 1 < h).then(|| idx(x, y + 1)),
-        ]
-        .into_iter()
-        .flatten()
-    };
-
     // The paper: grown from the seeds over its own colour.
     let mut label = vec![false; lab.len()];
-    let mut queue: VecDeque<usize> = VecDeque::new();
     for &i in &seeds {
-        if on_paper(i) && !label[i] {
-            label[i] = true;
-            queue.push_back(i);
-        }
+        label[i] = on_paper(i);
     }
-    while let Some(i) = queue.pop_front() {
-        for j in neighbours(i) {
-            if !label[j] && on_paper(j) {
-                label[j] = true;
-                queue.push_back(j);
-            }
-        }
-    }
+    grow_region(&mut label, w, on_paper);
 
     // What the paper surrounds: everything the background (and the image's
     // edge) cannot reach without crossing it.
@@ -142,19 +112,9 @@ pub(crate) fn label_mask(
     for (i, fg) in foreground.iter().enumerate() {
         let (x, y) = ((i as u32) % w, (i as u32) / w);
         let edge = x == 0 || y == 0 || x + 1 == w || y + 1 == h;
-        if !label[i] && (!fg || edge) {
-            outside[i] = true;
-            queue.push_back(i);
-        }
+        outside[i] = !label[i] && (!fg || edge);
     }
-    while let Some(i) = queue.pop_front() {
-        for j in neighbours(i) {
-            if !outside[j] && !label[j] {
-                outside[j] = true;
-                queue.push_back(j);
-            }
-        }
-    }
+    grow_region(&mut outside, w, |j| !label[j]);
     for (i, on_label) in label.iter_mut().enumerate() {
         *on_label = foreground[i] && !outside[i];
     }

@@ -17,7 +17,7 @@ pub mod exports;
 pub mod ingest;
 pub mod kg;
 mod kg_store;
-pub mod label_paper;
+mod label_paper;
 pub mod label_text;
 pub mod listing;
 pub mod mentions;
