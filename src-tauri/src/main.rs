@@ -15,6 +15,7 @@ mod reviews_cmds;
 mod settings_cmds;
 mod state;
 mod tryon_cmds;
+mod webkit_compositing;
 
 use tauri::{DragDropEvent, Manager, WebviewEvent, WindowEvent};
 use tracing_subscriber::EnvFilter;
@@ -29,6 +30,8 @@ fn main() {
         }))
         .with_writer(std::io::stderr)
         .init();
+    // Before any thread starts and before the webview's process is spawned.
+    webkit_compositing::apply();
 
     // VITRINE_DATA_DIR / VITRINE_MODELS_DIR, else the platform's data dir.
     // A failure is kept and reported to the page by every command.

@@ -130,11 +130,27 @@ async function screenshot(driver, name) {
     await driver.executeAsyncScript(
       "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 150)));",
     );
+    // WebKitWebDriver takes the screenshot after the page's next paint.
+    // With WebKit's compositing off (the app turns it off on a machine
+    // without a GPU) a page that is not changing never paints again, and
+    // the screenshot waits for ever: one pixel in the corner flickers by
+    // one shade until the screenshot is taken, so that a paint comes.
+    await driver.executeScript(`
+      const dot = document.createElement("div");
+      dot.id = "e2e-paint-nudge";
+      dot.style.cssText = "position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647";
+      document.documentElement.append(dot);
+      let n = 0;
+      const timer = setInterval(() => {
+        dot.style.background = n++ % 2 ? "rgb(0 0 0 / 0.4%)" : "rgb(0 0 0 / 0.8%)";
+        if (n > 200 || !dot.isConnected) { clearInterval(timer); dot.remove(); }
+      }, 40);
+    `);
     // A screenshot must never hang the test (WebKitWebDriver can, under some renderers).
     const png = await Promise.race([
       driver.takeScreenshot(),
       new Promise((_, reject) => setTimeout(() => reject(new Error("timed out after 20 s")), 20_000)),
-    ]);
+    ]).finally(() => driver.executeScript('document.getElementById("e2e-paint-nudge")?.remove()').catch(() => {}));
     const file = join(outDir, `${name}.png`);
     writeFileSync(file, Buffer.from(png, "base64"));
     log(`screenshot ${file}`);
