@@ -57,9 +57,10 @@ fi
 mkdir -p "$E2E_OUT"
 rm -f "$E2E_OUT"/*.png "$E2E_OUT"/results.tap
 
-# No accessibility bus in a virtual X server. (Do not set
-# WEBKIT_DISABLE_DMABUF_RENDERER or WEBKIT_DISABLE_COMPOSITING_MODE here:
-# with either, WebKitWebDriver's screenshots hang under Xvfb.)
+# No accessibility bus in a virtual X server. Without a GPU the app turns
+# WebKit's compositing off itself (VITRINE_WEBKIT_COMPOSITING); the
+# screenshot helper in app.test.mjs makes the page paint so that
+# WebKitWebDriver's screenshots do not wait for ever in that mode.
 export NO_AT_BRIDGE=1
 export GDK_BACKEND=x11
 
