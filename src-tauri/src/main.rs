@@ -15,6 +15,7 @@ mod reviews_cmds;
 mod settings_cmds;
 mod state;
 mod tryon_cmds;
+#[cfg(target_os = "linux")]
 mod webkit_compositing;
 
 use tauri::{DragDropEvent, Manager, WebviewEvent, WindowEvent};
@@ -31,6 +32,7 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     // Before any thread starts and before the webview's process is spawned.
+    #[cfg(target_os = "linux")]
     webkit_compositing::apply();
 
     // VITRINE_DATA_DIR / VITRINE_MODELS_DIR, else the platform's data dir.

@@ -5,14 +5,15 @@
 //! page is then rasterised by two more CPU threads. While the try-on panel
 //! turns on a 2-core host that compositing took more CPU than the 3D
 //! render itself (perf: 55% of all samples in the web process's llvmpipe
-//! threads against 9% in the renderer) and held the panel at ~16 fps;
-//! with it off the same panel turned at ~40 fps. So without a GPU the page
-//! is painted on the CPU directly, the way WebKit does when
-//! `WEBKIT_DISABLE_COMPOSITING_MODE` is set. With a GPU nothing changes.
+//! threads against 9% in the renderer) and held the panel at ~15 fps;
+//! with it off the same panel turned at 50–65 fps (docs/PERFORMANCE.md).
+//! So without a GPU the page is painted on the CPU directly, the way
+//! WebKit does when `WEBKIT_DISABLE_COMPOSITING_MODE` is set. With a GPU
+//! nothing changes.
 //!
 //! `VITRINE_WEBKIT_COMPOSITING` overrides the choice: `on`, `off` or
 //! `auto` (the default). A `WEBKIT_DISABLE_COMPOSITING_MODE` the user set
-//! is left alone.
+//! is left alone. Linux only: elsewhere WebKit is not WebKitGTK.
 
 use std::path::Path;
 
@@ -80,7 +81,6 @@ pub fn has_render_node(dir: &Path) -> bool {
 /// Decides and applies the choice. Must run before any thread starts and
 /// before the webview is created: WebKit's web process inherits the
 /// environment when it is spawned.
-#[cfg(target_os = "linux")]
 pub fn apply() {
     const WEBKIT_VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
     let raw = std::env::var("VITRINE_WEBKIT_COMPOSITING").ok();
@@ -106,9 +106,6 @@ pub fn apply() {
         }
     }
 }
-
-#[cfg(not(target_os = "linux"))]
-pub fn apply() {}
 
 #[cfg(test)]
 mod tests {
