@@ -26,17 +26,18 @@ pub enum Wish {
 }
 
 impl Wish {
-    /// An unknown value counts as `auto` (and is reported), so that a typo
-    /// never keeps the app from starting.
-    pub fn parse(value: Option<&str>) -> (Wish, Option<String>) {
-        match value.map(|v| v.trim().to_ascii_lowercase()) {
-            None => (Wish::Auto, None),
-            Some(v) => match v.as_str() {
-                "" | "auto" => (Wish::Auto, None),
-                "on" | "1" | "true" | "yes" => (Wish::On, None),
-                "off" | "0" | "false" | "no" => (Wish::Off, None),
-                _ => (Wish::Auto, Some(v)),
-            },
+    /// The variable's value (unset: `auto`); an unknown value is the error,
+    /// which the caller reports and reads as `auto`, so that a typo never
+    /// keeps the app from starting.
+    pub fn parse(value: Option<&str>) -> Result<Wish, String> {
+        let Some(v) = value.map(|v| v.trim().to_ascii_lowercase()) else {
+            return Ok(Wish::Auto);
+        };
+        match v.as_str() {
+            "" | "auto" => Ok(Wish::Auto),
+            "on" | "1" | "true" | "yes" => Ok(Wish::On),
+            "off" | "0" | "false" | "no" => Ok(Wish::Off),
+            _ => Err(v),
         }
     }
 }
@@ -84,10 +85,10 @@ pub fn has_render_node(dir: &Path) -> bool {
 pub fn apply() {
     const WEBKIT_VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
     let raw = std::env::var("VITRINE_WEBKIT_COMPOSITING").ok();
-    let (wish, unknown) = Wish::parse(raw.as_deref());
-    if let Some(v) = unknown {
+    let wish = Wish::parse(raw.as_deref()).unwrap_or_else(|v| {
         tracing::warn!(value = %v, "VITRINE_WEBKIT_COMPOSITING is on, off or auto; using auto");
-    }
+        Wish::Auto
+    });
     let decision = decide(
         wish,
         std::env::var_os(WEBKIT_VAR).is_some(),
@@ -113,11 +114,11 @@ mod tests {
 
     #[test]
     fn values_are_read_loosely_and_a_typo_means_auto() {
-        assert_eq!(Wish::parse(None), (Wish::Auto, None));
-        assert_eq!(Wish::parse(Some(" OFF ")), (Wish::Off, None));
-        assert_eq!(Wish::parse(Some("on")), (Wish::On, None));
-        assert_eq!(Wish::parse(Some("0")), (Wish::Off, None));
-        assert_eq!(Wish::parse(Some("gpu")), (Wish::Auto, Some("gpu".into())));
+        assert_eq!(Wish::parse(None), Ok(Wish::Auto));
+        assert_eq!(Wish::parse(Some(" OFF ")), Ok(Wish::Off));
+        assert_eq!(Wish::parse(Some("on")), Ok(Wish::On));
+        assert_eq!(Wish::parse(Some("0")), Ok(Wish::Off));
+        assert_eq!(Wish::parse(Some("gpu")), Err("gpu".into()));
     }
 
     #[test]
